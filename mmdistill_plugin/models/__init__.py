@@ -1,0 +1,1 @@
+from . import backbones, distillers, fusion, heads, losses, necks, recognizers  # noqa: F401

@@ -1,0 +1,37 @@
+"""Install the mmdistill MMAction2 plugin (package ``mmdistill_plugin``)."""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_requirements(path):
+    reqs = []
+    with open(osp.join(osp.dirname(__file__), path)) as f:
+        for line in f:
+            line = line.split('#')[0].strip()
+            if line and not line.startswith('-r'):
+                reqs.append(line)
+    return reqs
+
+
+def get_version():
+    scope = {}
+    with open(osp.join(osp.dirname(__file__), 'mmdistill_plugin', 'version.py')) as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='mmdistill_plugin',
+    version=get_version(),
+    description='Multimodal knowledge distillation for video action recognition '
+                '(MMAction2 plugin): KARMMA, multimodal-to-RGB, DMCL, MML, D3D',
+    long_description=open('README.md').read() if osp.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['mmdistill_plugin', 'mmdistill_plugin.*']),
+    python_requires='>=3.8',
+    install_requires=read_requirements('requirements/runtime.txt'),
+    extras_require={'tests': read_requirements('requirements/tests.txt')},
+    license='Apache-2.0',
+    zip_safe=False,
+)
