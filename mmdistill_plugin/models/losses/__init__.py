@@ -1,1 +1,5 @@
-# Copyright (c) mmdistill contributors.
+from .info_nce import InfoNCELoss
+from .kl_divergence import KLDivergence
+from .logit_mse import LogitMSE
+
+__all__ = ['KLDivergence', 'LogitMSE', 'InfoNCELoss']

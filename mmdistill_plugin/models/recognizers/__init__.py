@@ -1,1 +1,3 @@
-# Copyright (c) mmdistill contributors.
+from .multimodal_recognizer import MultimodalRecognizer
+
+__all__ = ['MultimodalRecognizer']

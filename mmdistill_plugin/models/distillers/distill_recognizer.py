@@ -1,0 +1,174 @@
+"""A frozen teacher distils into a trainable student (the "algorithm" of the distillation)."""
+import copy
+from typing import Dict, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel, ModuleDict
+
+from mmaction.registry import MODELS
+
+from .teacher_loading import load_teacher
+
+
+def recognizer_logits(model: nn.Module, inputs, data_samples, test_mode=False
+                      ) -> Dict[str, torch.Tensor]:
+    """Class logits ``dict(head -> [B, C])`` of any recognizer.
+
+    ``MultimodalRecognizer``/``LogitEnsemble`` expose ``forward_logits``; a plain MMAction2
+    recognizer (``Recognizer2D/3D/Audio``) is run through ``extract_feat`` and its ``cls_head``,
+    and its clip/segment scores are averaged per sample. A single head is named ``item``.
+    """
+    if hasattr(model, 'forward_logits'):
+        return model.forward_logits(inputs, data_samples, test_mode=test_mode)
+    feats, kwargs = model.extract_feat(inputs, data_samples=data_samples, test_mode=test_mode)
+    scores = model.cls_head(feats, **kwargs)
+    batch = len(data_samples)
+    if scores.shape[0] != batch:
+        scores = scores.view(batch, -1, scores.shape[-1]).mean(1)
+    return {'item': scores}
+
+
+def student_loss_and_logits(model: nn.Module, inputs, data_samples):
+    """The student's own losses (e.g. γ·CE) and the logits they came from."""
+    if hasattr(model, 'loss_and_logits'):
+        return model.loss_and_logits(inputs, data_samples)
+    feats, kwargs = model.extract_feat(inputs, data_samples=data_samples)
+    loss_aux = kwargs.pop('loss_aux', {})
+    scores = model.cls_head(feats, **kwargs)
+    losses = model.cls_head.loss_by_feat(scores, data_samples)
+    losses.update(loss_aux)
+    batch = len(data_samples)
+    logits = scores if scores.shape[0] == batch else \
+        scores.view(batch, -1, scores.shape[-1]).mean(1)
+    return losses, {'item': logits}
+
+
+def select_inputs(inputs, modality: Optional[str]):
+    """The inputs a model takes: all of a multimodal dict (``None``) or one modality's."""
+    if modality is None:
+        return dict(inputs) if isinstance(inputs, dict) else inputs
+    if not isinstance(inputs, dict) or modality not in inputs:
+        have = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+        raise KeyError(f'modality {modality!r} is not in the batch inputs ({have}); add it to '
+                       f'the dataset modalities and the pipeline')
+    return inputs[modality]
+
+
+@MODELS.register_module()
+class DistillRecognizer(BaseModel):
+    """Student + frozen teacher (KARMMA stage 2, multimodal→RGB, D3D).
+
+    The teacher is built from its own config, loaded once from ``teacher_ckpt``, frozen and kept
+    in eval mode whatever ``train()`` is called with, and run under ``torch.no_grad()``. It is
+    held outside the module tree: it is not in ``state_dict()`` (checkpoints hold the student
+    only, so ``--resume`` and ``load_from`` concern the student), not in ``parameters()``
+    (the optimizer and DDP never see it), and it follows ``.to()``/``.cuda()``.
+
+    Each model normalises the batch with its own data preprocessor (this model's preprocessor
+    only moves data to the device), so teacher and student see the same views with their own
+    normalisation. The teacher sees every loaded modality (``modality_present``); the student
+    sees ``modality_mask`` (after ``ModalityDropout``).
+
+    Loss (KARMMA Eq. 5): the student's own loss (``γ·CE``: set γ as its head's
+    ``loss_cls.loss_weight``) plus each entry of ``distill_losses``
+    (e.g. ``loss_kd=dict(type='KLDivergence', tau=1, loss_weight=λ)``) applied to
+    (student logits, teacher logits); every term is logged under its own name.
+    ``test_step``/``val_step`` use the student.
+
+    Args:
+        student (dict): Student config (any MMAction2 recognizer or ``MultimodalRecognizer``).
+        teacher (dict): Teacher config (``MultimodalRecognizer``, ``LogitEnsemble``, or any
+            MMAction2 recognizer).
+        teacher_ckpt (str, optional): Teacher checkpoint. ``None`` only for teachers that load
+            their own weights (``LogitEnsemble``) or for tests.
+        teacher_ckpt_prefix (str): Key prefix selecting the teacher inside the checkpoint.
+        distill_losses (dict): ``name -> loss config`` (names must contain ``loss``).
+        student_modality / teacher_modality (str, optional): Feed a single-modality model with
+            ``inputs[modality]`` (e.g. ``'rgb'`` for an RGB student); ``None`` passes the dict.
+        data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor`` (device move).
+
+    Raises:
+        TeacherCheckpointError: when ``teacher_ckpt`` does not fit ``teacher``.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 teacher_ckpt_prefix: str = '',
+                 distill_losses: Optional[dict] = None,
+                 student_modality: Optional[str] = None,
+                 teacher_modality: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg=None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='BaseDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = MODELS.build(student)
+        teacher_model = MODELS.build(teacher)
+        if hasattr(teacher_model, 'mask_key'):
+            teacher_model.mask_key = 'modality_present'
+        if teacher_ckpt is not None:
+            load_teacher(teacher_model, teacher_ckpt, teacher_ckpt_prefix)
+        teacher_model.requires_grad_(False)
+        teacher_model.eval()
+        # Held outside ``_modules``: no state_dict entry, no optimizer/DDP parameters.
+        object.__setattr__(self, 'teacher', teacher_model)
+        self.teacher_ckpt = teacher_ckpt
+        self.distill_losses = ModuleDict(
+            {name: MODELS.build(cfg) for name, cfg in (distill_losses or {}).items()})
+        for name in self.distill_losses:
+            if 'loss' not in name:
+                raise ValueError(f'distill loss name {name!r} must contain "loss" so that '
+                                 'mmengine adds it to the total loss')
+        self.student_modality = student_modality
+        self.teacher_modality = teacher_modality
+
+    # The teacher lives outside the module tree: move it along and keep it in eval mode.
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        self.teacher._apply(fn, *args, **kwargs)
+        return self
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def _preprocess(self, model: nn.Module, inputs, data_samples, modality, training):
+        data = dict(inputs=select_inputs(inputs, modality), data_samples=data_samples)
+        data = model.data_preprocessor(data, training)
+        return data['inputs'], data['data_samples']
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
+        """Logits of the frozen teacher on the batch, with its own preprocessing."""
+        t_inputs, t_samples = self._preprocess(
+            self.teacher, inputs, copy.copy(data_samples), self.teacher_modality, False)
+        return recognizer_logits(self.teacher, t_inputs, t_samples, test_mode=False)
+
+    def loss(self, inputs, data_samples) -> dict:
+        teacher_logits = self.teacher_logits(inputs, data_samples)
+        s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
+                                               self.student_modality, True)
+        losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
+        for name, loss_fn in self.distill_losses.items():
+            losses[name] = loss_fn(student_logits, teacher_logits)
+        return losses
+
+    def predict(self, inputs, data_samples):
+        s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
+                                               self.student_modality, False)
+        return self.student.predict(s_inputs, s_samples)
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
+                                                   self.student_modality, False)
+            return recognizer_logits(self.student, s_inputs, s_samples, test_mode=True)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')

@@ -1,0 +1,65 @@
+"""Load a frozen teacher from its own checkpoint, failing loudly when it does not fit."""
+from collections import OrderedDict
+
+import torch.nn as nn
+from mmengine.runner.checkpoint import _load_checkpoint
+
+MAX_LISTED_KEYS = 10
+
+
+class TeacherCheckpointError(RuntimeError):
+    """A teacher checkpoint does not fit the teacher built from its config."""
+
+
+def _listing(keys) -> str:
+    keys = sorted(keys)
+    more = f' ... (+{len(keys) - MAX_LISTED_KEYS} more)' if len(keys) > MAX_LISTED_KEYS else ''
+    return ', '.join(keys[:MAX_LISTED_KEYS]) + more
+
+
+def teacher_state_dict(checkpoint: dict, prefix: str = '') -> 'OrderedDict':
+    """The model weights of an mmengine checkpoint, without ``module.`` and ``prefix``."""
+    state = checkpoint.get('state_dict', checkpoint)
+    out = OrderedDict()
+    for k, v in state.items():
+        if k.startswith('module.'):
+            k = k[len('module.'):]
+        if prefix:
+            if not k.startswith(prefix):
+                continue
+            k = k[len(prefix):]
+        out[k] = v
+    return out
+
+
+def load_teacher(model: nn.Module, filename: str, prefix: str = '') -> None:
+    """Load ``filename`` into ``model`` strictly.
+
+    ``prefix`` selects a sub-model of the checkpoint (e.g. ``'student.'`` to use a distilled
+    student as a teacher).
+
+    Raises:
+        TeacherCheckpointError: naming the file and the missing, unexpected and
+            shape-mismatched keys when the checkpoint does not fit the teacher's config.
+        FileNotFoundError: when the file does not exist.
+    """
+    checkpoint = _load_checkpoint(filename, map_location='cpu')
+    state = teacher_state_dict(checkpoint, prefix)
+    own = model.state_dict()
+    missing = set(own) - set(state)
+    unexpected = set(state) - set(own)
+    mismatched = {f'{k} (checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)})'
+                  for k in set(own) & set(state)
+                  if hasattr(state[k], 'shape') and state[k].shape != own[k].shape}
+    if missing or unexpected or mismatched:
+        parts = [f'Teacher checkpoint {filename} does not fit the teacher config.']
+        if missing:
+            parts.append(f'missing keys ({len(missing)}): {_listing(missing)}')
+        if unexpected:
+            parts.append(f'unexpected keys ({len(unexpected)}): {_listing(unexpected)}')
+        if mismatched:
+            parts.append(f'shape mismatches ({len(mismatched)}): {_listing(mismatched)}')
+        parts.append('Check that `teacher` is the config the checkpoint was trained with '
+                     '(and `teacher_ckpt_prefix` when it comes from a distillation run).')
+        raise TeacherCheckpointError('\n  '.join(parts))
+    model.load_state_dict(state, strict=True)

@@ -1,0 +1,192 @@
+"""KARMMA's multimodal recognizer: a backbone per modality → tokens → Θ-Average → fusion → head."""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModel, ModuleDict
+
+from mmaction.registry import MODELS
+
+Inputs = Dict[str, torch.Tensor]
+
+
+def to_tokens(feat) -> torch.Tensor:
+    """Turn a backbone output into tokens ``[B, k, C]``.
+
+    ``[B, C, T, H, W]`` and ``[B, C, H, W]`` feature maps are flattened over T×H×W (H×W);
+    ``[B, k, C]`` token sequences are returned as they are; a tuple/list of outputs uses its last.
+
+    Raises:
+        ValueError: for any other rank.
+    """
+    if isinstance(feat, (list, tuple)):
+        feat = feat[-1]
+    if feat.dim() in (4, 5):
+        return feat.flatten(2).transpose(1, 2)
+    if feat.dim() == 3:
+        return feat
+    raise ValueError(f'cannot turn a backbone output of shape {tuple(feat.shape)} into tokens')
+
+
+def modality_mask(data_samples, modalities: Sequence[str], key: str, batch_size: int,
+                  device) -> torch.Tensor:
+    """``[B, M]`` bool mask (True = available) from each sample's metainfo ``key``.
+
+    A sample without ``key`` counts every modality as available.
+    """
+    rows = []
+    for ds in (data_samples or [None] * batch_size):
+        info = ds.metainfo.get(key) if ds is not None else None
+        rows.append([True if info is None else bool(info.get(m, False)) for m in modalities])
+    return torch.tensor(rows, dtype=torch.bool, device=device)
+
+
+@MODELS.register_module()
+class MultimodalRecognizer(BaseModel):
+    """Multimodal action recognizer of KARMMA (Santos-Villafranca et al., §3.2).
+
+    Each modality's backbone (feature extractor, FE) produces tokens ``[B, k_m, C_m]`` (feature
+    maps are flattened over T×H×W), the neck (``ThetaAverage``) reduces them to at most Θ, the
+    fusion block (``KARMMAFusionBlock``) returns M+1 tokens ``[B, M+1, D]`` (one per modality and
+    CLS) and the multi-head MLP averages its M+1 predictions.
+
+    Teacher loss (Eq. 3): ``α·CE + β·InfoNCE`` where α is ``cls_head.loss_cls.loss_weight`` and
+    β ``align_loss.loss_weight``; InfoNCE (Eq. 2) aligns each modality's fusion token to the
+    ``align_anchor`` (video) token.
+
+    Args:
+        modalities (Sequence[str]): Modality names in fusion order, e.g. ``('rgb', 'flow',
+            'audio')``; inputs are read from ``inputs[m]``.
+        backbones (dict): ``modality -> backbone config`` (any MMAction2/plugin backbone).
+        fusion (dict): Fusion block config.
+        cls_head (dict): Head config (``MultiHeadMLP``).
+        neck (dict, optional): Token reducer applied to every modality (``ThetaAverage``).
+        align_loss (dict, optional): ``InfoNCELoss`` config; None disables it (student).
+        align_anchor (str): The modality the others are aligned to. Defaults to ``'rgb'``.
+        frozen_backbones (bool): Freeze every backbone (teacher): no gradients, eval mode even
+            after ``train()``, run under ``torch.no_grad()``.
+        as_video (Sequence[str]): Modalities whose 4-D input ``[B, C, H, W]`` goes to a video
+            backbone as a one-frame clip ``[B, C, 1, H, W]`` (e.g. a spectrogram into Swin3D).
+        mask_key (str): Metainfo key of the availability mask: ``'modality_mask'`` (what the
+            student may use) or ``'modality_present'`` (what was loaded; used for teachers).
+        test_cfg (dict, optional): ``drop_modalities=[...]`` hides modalities at test time, e.g.
+            ``--cfg-options model.test_cfg.drop_modalities="['flow']"``.
+        data_preprocessor (dict, optional): Usually MMAction2's ``MultiModalDataPreprocessor``.
+
+    Input shapes: ``inputs[m]`` is ``[B, N, ...]`` after the data preprocessor (N clips, see
+    docs/data_model.md); clips are folded into the batch and their logits averaged.
+    """
+
+    def __init__(self,
+                 modalities: Sequence[str],
+                 backbones: dict,
+                 fusion: dict,
+                 cls_head: dict,
+                 neck: Optional[dict] = None,
+                 align_loss: Optional[dict] = None,
+                 align_anchor: str = 'rgb',
+                 frozen_backbones: bool = False,
+                 as_video: Sequence[str] = (),
+                 mask_key: str = 'modality_mask',
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg=None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.modalities = tuple(modalities)
+        missing = [m for m in self.modalities if m not in backbones]
+        if missing:
+            raise ValueError(f'no backbone configured for modalities {missing}')
+        self.backbones = ModuleDict({m: MODELS.build(backbones[m]) for m in self.modalities})
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.fusion = MODELS.build(fusion)
+        self.cls_head = MODELS.build(cls_head)
+        self.align_loss = MODELS.build(align_loss) if align_loss is not None else None
+        if self.align_loss is not None and align_anchor not in self.modalities:
+            raise ValueError(f'align_anchor {align_anchor!r} is not one of {self.modalities}')
+        self.align_anchor = align_anchor
+        self.frozen_backbones = frozen_backbones
+        self.as_video = tuple(as_video)
+        self.mask_key = mask_key
+        self.train_cfg = train_cfg or {}
+        self.test_cfg = test_cfg or {}
+        unknown = set(self.test_cfg.get('drop_modalities', [])) - set(self.modalities)
+        if unknown:
+            raise ValueError(f'test_cfg.drop_modalities has unknown modalities {sorted(unknown)}'
+                             f'; the model has {self.modalities}')
+        if frozen_backbones:
+            for p in self.backbones.parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen_backbones:
+            self.backbones.eval()
+        return self
+
+    # ------------------------------------------------------------------ features
+    def _modality_tokens(self, m: str, x: torch.Tensor) -> torch.Tensor:
+        if m in self.as_video and x.dim() == 4:
+            x = x.unsqueeze(2)
+        if self.frozen_backbones:
+            with torch.no_grad():
+                feat = self.backbones[m](x)
+        else:
+            feat = self.backbones[m](x)
+        tokens = to_tokens(feat)
+        return self.neck(tokens) if self.neck is not None else tokens
+
+    def extract_feat(self, inputs: Inputs, data_samples=None, test_mode: bool = False):
+        """Fused tokens ``[B·N, M+1, D]`` and the number of clips N.
+
+        Raises:
+            KeyError: naming the modality when ``inputs`` lacks one the model uses.
+        """
+        absent = [m for m in self.modalities if m not in inputs]
+        if absent:
+            raise KeyError(f'inputs lack modalities {absent}; got {sorted(inputs)}. Load them '
+                           f'in the data pipeline or remove them from model.modalities.')
+        first = inputs[self.modalities[0]]
+        batch, num_clips = first.shape[:2]
+        mask = modality_mask(data_samples, self.modalities, self.mask_key, batch, first.device)
+        if test_mode:
+            for m in self.test_cfg.get('drop_modalities', []):
+                mask[:, self.modalities.index(m)] = False
+        mask = mask.repeat_interleave(num_clips, dim=0)
+        tokens = {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
+        return self.fusion(tokens, mask), num_clips
+
+    def forward_logits(self, inputs: Inputs, data_samples=None,
+                       test_mode: bool = False) -> Dict[str, torch.Tensor]:
+        """Class logits per head, ``dict(name -> [B, num_classes])``, averaged over clips."""
+        fused, num_clips = self.extract_feat(inputs, data_samples, test_mode)
+        logits = self.cls_head(fused)
+        return {k: v.view(-1, num_clips, v.shape[-1]).mean(1) for k, v in logits.items()}
+
+    # ------------------------------------------------------------------ modes
+    def loss_and_logits(self, inputs: Inputs, data_samples):
+        """Losses (Eq. 3) and the logits they were computed from (for distillation)."""
+        fused, num_clips = self.extract_feat(inputs, data_samples)
+        logits = {k: v.view(-1, num_clips, v.shape[-1]).mean(1)
+                  for k, v in self.cls_head(fused).items()}
+        losses = self.cls_head.loss_by_feat(logits, data_samples)
+        if self.align_loss is not None and len(self.modalities) > 1:
+            a = self.modalities.index(self.align_anchor)
+            others = [i for i in range(len(self.modalities)) if i != a]
+            losses['loss_align'] = self.align_loss(fused[:, a], fused[:, others])
+        return losses, logits
+
+    def loss(self, inputs: Inputs, data_samples) -> dict:
+        return self.loss_and_logits(inputs, data_samples)[0]
+
+    def predict(self, inputs: Inputs, data_samples):
+        logits = self.forward_logits(inputs, data_samples, test_mode=True)
+        return self.cls_head.predict_by_feat(logits, data_samples)
+
+    def forward(self, inputs: Inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.forward_logits(inputs, data_samples, test_mode=True)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')

@@ -1,0 +1,34 @@
+"""Runner construction shared by ``tools/train.py`` and ``tools/test.py``.
+
+It deliberately does not import ``mmdistill_plugin``: configs import it with ``custom_imports``.
+"""
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+PLUGIN = 'mmdistill_plugin'
+
+
+def uses_plugin_import(cfg: Config) -> bool:
+    """Whether the config imports the plugin through ``custom_imports``."""
+    imports = (cfg.get('custom_imports') or {}).get('imports', [])
+    if isinstance(imports, str):
+        imports = [imports]
+    return any(name == PLUGIN or name.startswith(PLUGIN + '.') for name in imports)
+
+
+def build_runner(cfg: Config) -> Runner:
+    """``Runner.from_cfg`` with a clear message when a plugin component is not registered.
+
+    Raises:
+        KeyError: when the config names a type no registry knows; if the config does not import
+            the plugin, the message says to add ``custom_imports``.
+    """
+    try:
+        return Runner.from_cfg(cfg)
+    except KeyError as err:
+        if 'is not in the' in str(err) and not uses_plugin_import(cfg):
+            raise KeyError(
+                f'{err.args[0]}\nThis config does not import mmdistill. Add\n'
+                f"    custom_imports = dict(imports=['{PLUGIN}'], allow_failed_imports=False)\n"
+                'to it (or inherit one of the configs in configs/).') from err
+        raise
