@@ -1,1 +1,1 @@
-from . import backbones, distillers, fusion, heads, losses, necks, recognizers  # noqa: F401
+from . import backbones, distillers, fusion, heads, losses, necks, recognizers, utils  # noqa: F401

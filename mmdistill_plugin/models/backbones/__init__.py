@@ -1,1 +1,5 @@
 # Copyright (c) mmdistill contributors.
+from .ast import AudioSpectrogramTransformer
+from .stlt import STLT
+
+__all__ = ['STLT', 'AudioSpectrogramTransformer']

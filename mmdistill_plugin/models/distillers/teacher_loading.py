@@ -1,4 +1,5 @@
 """Load a frozen teacher from its own checkpoint, failing loudly when it does not fit."""
+import os.path as osp
 from collections import OrderedDict
 
 import torch.nn as nn
@@ -32,10 +33,26 @@ def teacher_state_dict(checkpoint: dict, prefix: str = '') -> 'OrderedDict':
     return out
 
 
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint file, or a work dir's latest one (its ``last_checkpoint`` file).
+
+    Raises:
+        FileNotFoundError: for a work dir without ``last_checkpoint``.
+    """
+    if osp.isdir(path):
+        pointer = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(pointer):
+            raise FileNotFoundError(f'{path} is a directory without a last_checkpoint file; '
+                                    'give the teacher checkpoint file itself')
+        with open(pointer) as f:
+            return f.read().strip()
+    return path
+
+
 def load_teacher(model: nn.Module, filename: str, prefix: str = '') -> None:
     """Load ``filename`` into ``model`` strictly.
 
-    ``prefix`` selects a sub-model of the checkpoint (e.g. ``'student.'`` to use a distilled
+    ``filename`` may be a work dir (its latest checkpoint is used). ``prefix`` selects a sub-model of the checkpoint (e.g. ``'student.'`` to use a distilled
     student as a teacher).
 
     Raises:
@@ -43,6 +60,7 @@ def load_teacher(model: nn.Module, filename: str, prefix: str = '') -> None:
             shape-mismatched keys when the checkpoint does not fit the teacher's config.
         FileNotFoundError: when the file does not exist.
     """
+    filename = resolve_checkpoint(filename)
     checkpoint = _load_checkpoint(filename, map_location='cpu')
     state = teacher_state_dict(checkpoint, prefix)
     own = model.state_dict()

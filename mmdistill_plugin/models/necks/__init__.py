@@ -1,1 +1,4 @@
 # Copyright (c) mmdistill contributors.
+from .theta_average import ThetaAverage
+
+__all__ = ['ThetaAverage']

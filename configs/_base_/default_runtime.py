@@ -1,0 +1,30 @@
+# Runtime shared by every mmdistill config (MMAction2's default_runtime, plus the plugin import
+# and the settings that make multi-process training work with or without CUDA).
+custom_imports = dict(imports=['mmdistill_plugin'], allow_failed_imports=False)
+default_scope = 'mmaction'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    sync_buffers=dict(type='SyncBuffersHook'))
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # nccl on GPUs; without CUDA the plugin switches to gloo (or set backend='gloo').
+    dist_cfg=dict(backend='nccl'))
+
+# device_ids=None lets DDP wrap a CPU model as well as a single-GPU one.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+
+log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False

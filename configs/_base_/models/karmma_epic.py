@@ -1,0 +1,69 @@
+# KARMMA models for EPIC-KITCHENS-100 (V = rgb, F = flow, A = audio), paper §4 "Implementation
+# details". Feature extractors take the checkpoints you supply (nothing is downloaded):
+#   teacher: Swin-B (Kinetics-400) for V, A and F, frozen; student: Swin-T (Kinetics-400) for V
+#   and F, AST-T (no pre-training) for A, all fine-tuned.
+# Token counts after Θ-Average (Θ = 300) for 32×224×224 clips and 1024×128 log-mel spectrograms:
+#   Swin: 16×7×7 = 784 → 300; Swin-B on the spectrogram as a one-frame clip: 1×32×4 = 128;
+#   AST-T (16×16 patches, stride 10): 101×12 = 1212 → 300.
+modalities = ('rgb', 'flow', 'audio')
+num_classes = dict(verb=97, noun=300)
+theta = 300
+
+karmma_data_preprocessor = dict(
+    type='MultiModalDataPreprocessor',
+    preprocessors=dict(
+        rgb=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                 std=[58.395, 57.12, 57.375], format_shape='NCTHW'),
+        flow=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[127.5, 127.5],
+                  format_shape='NCTHW'),
+        audio=dict(type='ActionDataPreprocessor', format_shape='NCHW')))
+
+swin_b = dict(type='SwinTransformer3D', arch='base', pretrained=None, pretrained2d=False,
+              patch_size=(2, 4, 4), window_size=(8, 7, 7), drop_path_rate=0.0)
+swin_t = dict(type='SwinTransformer3D', arch='tiny', pretrained=None, pretrained2d=False,
+              patch_size=(2, 4, 4), window_size=(8, 7, 7), drop_path_rate=0.1)
+
+karmma_teacher = dict(
+    type='MultimodalRecognizer',
+    modalities=modalities,
+    backbones=dict(
+        rgb=dict(**swin_b, in_channels=3),
+        flow=dict(**swin_b, in_channels=2),
+        audio=dict(**swin_b, in_channels=1)),
+    as_video=('audio', ),
+    frozen_backbones=True,
+    neck=dict(type='ThetaAverage', theta=theta),
+    fusion=dict(
+        type='KARMMAFusionBlock',
+        in_channels=dict(rgb=1024, flow=1024, audio=1024),
+        num_tokens=dict(rgb=300, flow=300, audio=128),
+        embed_dims=768, num_layers=2, num_heads=8, attn_drop=0.3, drop=0.0,
+        strategy='B5'),
+    cls_head=dict(
+        type='MultiHeadMLP', in_channels=768, num_classes=num_classes,
+        loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.7)),  # α
+    align_loss=dict(type='InfoNCELoss', tau=0.1, loss_weight=0.3),  # β, τ
+    align_anchor='rgb',
+    data_preprocessor=karmma_data_preprocessor)
+
+karmma_student = dict(
+    type='MultimodalRecognizer',
+    modalities=modalities,
+    backbones=dict(
+        rgb=dict(**swin_t, in_channels=3),
+        flow=dict(**swin_t, in_channels=2),
+        audio=dict(type='AudioSpectrogramTransformer', embed_dims=192, num_layers=12,
+                   num_heads=3, patch_size=16, stride=(10, 10), input_size=(1024, 128))),
+    frozen_backbones=False,
+    neck=dict(type='ThetaAverage', theta=theta),
+    fusion=dict(
+        type='KARMMAFusionBlock',
+        in_channels=dict(rgb=768, flow=768, audio=192),
+        num_tokens=dict(rgb=300, flow=300, audio=300),
+        embed_dims=384, num_layers=1, num_heads=8, attn_drop=0.0, drop=0.0,
+        strategy='B5'),
+    cls_head=dict(
+        type='MultiHeadMLP', in_channels=384, num_classes=num_classes,
+        loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.7)),  # γ
+    align_loss=None,
+    data_preprocessor=karmma_data_preprocessor)

@@ -1,0 +1,71 @@
+"""Initialise a non-RGB backbone from RGB weights by inflating its input convolution."""
+from typing import Sequence
+
+import torch
+from mmengine.logging import MMLogger, print_log
+from mmengine.model.weight_init import PretrainedInit
+from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import _load_checkpoint_with_prefix, load_state_dict
+
+
+def inflate_input_channels(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """Mean of an RGB kernel over its input channels, copied ``in_channels`` times.
+
+    MML (Komkov et al., §2.4) / KARMMA flow extractor: a first convolution for N input channels
+    (flow: 2, spectrogram: 1, stacked flow: 10) starts as the channel mean of the RGB kernel.
+
+    Args:
+        weight: ``[C_out, C_in, *kernel]`` (dim 1 = input channels).
+        in_channels: N.
+
+    Returns:
+        ``[C_out, N, *kernel]``.
+    """
+    mean = weight.mean(dim=1, keepdim=True)
+    return mean.expand(-1, in_channels, *([-1] * (weight.dim() - 2))).clone()
+
+
+@WEIGHT_INITIALIZERS.register_module(name='InflatedPretrained')
+class InflatedPretrainedInit(PretrainedInit):
+    """``Pretrained`` init that inflates input convolutions whose channel count differs.
+
+    Example (a flow Swin3D from a Kinetics-400 RGB checkpoint)::
+
+        init_cfg=dict(type='InflatedPretrained', checkpoint='swin_t_k400.pth',
+                      prefix='backbone.', inflate_keys=['patch_embed.proj.weight'])
+
+    Args:
+        checkpoint (str): Checkpoint file (supplied by the user; nothing is downloaded).
+        prefix (str, optional): Sub-model prefix in the checkpoint, e.g. ``'backbone.'``.
+        inflate_keys (Sequence[str]): Parameters to inflate when their input channels differ.
+        map_location (str): Defaults to ``'cpu'``.
+    """
+
+    def __init__(self, checkpoint: str, prefix: str = None,
+                 inflate_keys: Sequence[str] = ('patch_embed.proj.weight', ),
+                 map_location: str = 'cpu') -> None:
+        super().__init__(checkpoint, prefix=prefix, map_location=map_location)
+        self.inflate_keys = tuple(inflate_keys)
+
+    def __call__(self, module) -> None:
+        logger = MMLogger.get_current_instance()
+        if self.prefix is None:
+            from mmengine.runner.checkpoint import _load_checkpoint
+            ckpt = _load_checkpoint(self.checkpoint, map_location=self.map_location)
+            state = ckpt.get('state_dict', ckpt)
+        else:
+            state = _load_checkpoint_with_prefix(self.prefix, self.checkpoint,
+                                                 map_location=self.map_location)
+        own = module.state_dict()
+        for key in self.inflate_keys:
+            if key in state and key in own and state[key].shape[1] != own[key].shape[1]:
+                print_log(f'inflating {key} from {state[key].shape[1]} to '
+                          f'{own[key].shape[1]} input channels', logger=logger)
+                state[key] = inflate_input_channels(state[key], own[key].shape[1])
+        load_state_dict(module, state, strict=False, logger=logger)
+        if hasattr(module, '_params_init_info'):
+            from mmengine.model.weight_init import update_init_info
+            update_init_info(module, init_info=f'Initialized by {self._get_init_info()}')
+
+    def _get_init_info(self) -> str:
+        return f'{self.__class__.__name__}: load from {self.checkpoint} (inflated input conv)'

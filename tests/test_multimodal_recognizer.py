@@ -1,0 +1,76 @@
+import copy
+
+import pytest
+import torch
+
+from mmaction.registry import MODELS
+from tiny_models import tiny_batch, tiny_recognizer
+
+
+def run(model, batch, mode):
+    data = model.data_preprocessor(copy.deepcopy(batch), mode == 'loss')
+    return model(**data, mode=mode)
+
+
+def test_teacher_loss_terms_and_frozen_backbones():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_recognizer(frozen=True))
+    model.train()
+    assert all(not b.training for b in model.backbones.values())
+    assert model.fusion.training
+    losses = run(model, tiny_batch(4), 'loss')
+    assert {'loss_cls', 'loss_align'} <= set(losses)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in model.backbones.parameters())
+    assert all(not p.requires_grad for p in model.backbones.parameters())
+    assert model.fusion.cls_token.grad is not None if hasattr(model.fusion, 'cls_token') else True
+    assert any(p.grad is not None for p in model.cls_head.parameters())
+
+
+def test_predict_sets_scores_per_head_and_averages_clips():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_recognizer()).eval()
+    batch = tiny_batch(2)
+    out = run(model, batch, 'predict')
+    assert set(out[0].pred_scores.keys()) == {'verb', 'noun'}
+    assert torch.allclose(out[0].pred_scores.verb.sum(), torch.tensor(1.0))
+    # Two identical clips give the same scores as one clip.
+    two = copy.deepcopy(batch)
+    for m in two['inputs']:
+        two['inputs'][m] = [torch.cat([x, x]) for x in two['inputs'][m]]
+    out2 = run(model, two, 'predict')
+    assert torch.allclose(out[1].pred_scores.noun, out2[1].pred_scores.noun, atol=1e-5)
+
+
+def test_masked_modality_input_is_ignored_and_test_cfg_drops():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_recognizer(strategy='B5')).eval()
+    masked = tiny_batch(2, mask=dict(rgb=True, flow=False, audio=True))
+    other = copy.deepcopy(masked)
+    other['inputs']['flow'] = [torch.zeros_like(x) for x in other['inputs']['flow']]
+    a, b = run(model, masked, 'tensor'), run(model, other, 'tensor')
+    assert torch.allclose(a['verb'], b['verb'], atol=1e-6)
+    full = run(model, tiny_batch(2), 'tensor')
+    assert not torch.allclose(full['verb'], a['verb'], atol=1e-6)
+    # test_cfg.drop_modalities hides flow from the command line the same way.
+    cfg = tiny_recognizer(strategy='B5')
+    cfg['test_cfg'] = dict(drop_modalities=['flow'])
+    dropped = MODELS.build(cfg)
+    dropped.load_state_dict(model.state_dict())
+    dropped.eval()
+    assert torch.allclose(run(dropped, tiny_batch(2), 'tensor')['verb'], a['verb'], atol=1e-6)
+
+
+def test_bad_config_and_inputs_name_the_modality():
+    cfg = tiny_recognizer()
+    cfg['test_cfg'] = dict(drop_modalities=['depth'])
+    with pytest.raises(ValueError, match='depth'):
+        MODELS.build(cfg)
+    model = MODELS.build(tiny_recognizer()).eval()
+    batch = tiny_batch(2)
+    del batch['inputs']['audio']
+    cfg = tiny_recognizer()
+    cfg['data_preprocessor']['preprocessors'].pop('audio')
+    model = MODELS.build(cfg).eval()
+    with pytest.raises(KeyError, match='audio'):
+        run(model, batch, 'tensor')
