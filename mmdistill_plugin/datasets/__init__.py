@@ -1,1 +1,7 @@
+# Copyright (c) mmdistill contributors.
 from . import transforms  # noqa: F401
+from .epic_kitchens import EpicKitchens100Dataset
+from .something_something import SomethingSomethingV2Dataset
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset'] + transforms.__all__

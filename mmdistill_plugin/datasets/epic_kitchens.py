@@ -1,0 +1,268 @@
+# Copyright (c) mmdistill contributors.
+"""EPIC-KITCHENS-100 action segments (verb + noun) with rgb / flow / audio paths."""
+import ast
+import csv
+import numbers
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmaction.datasets import BaseActionDataset
+from mmaction.registry import DATASETS
+
+NUM_VERB_CLASSES = 97
+NUM_NOUN_CLASSES = 300
+
+DEFAULT_PATH_TEMPLATES = dict(
+    rgb='{participant_id}/rgb_frames/{video_id}',        # + rgb_filename_tmpl
+    video='{participant_id}/videos/{video_id}.MP4',
+    flow='{participant_id}/flow_frames/{video_id}',      # + flow_filename_tmpl
+    audio='{participant_id}/audio/{video_id}.wav')
+
+
+def parse_timestamp(ts: Union[str, float, int]) -> float:
+    """``'HH:MM:SS.ff'`` (or ``'MM:SS.ff'`` / seconds) -> seconds (float)."""
+    if isinstance(ts, (int, float, np.integer, np.floating)):
+        return float(ts)
+    secs = 0.0
+    for part in str(ts).strip().split(':'):
+        secs = secs * 60.0 + float(part)
+    return secs
+
+
+def read_epic_annotations(path: str) -> List[dict]:
+    """Read an official EPIC-100 annotation file (``.csv`` or pandas ``.pkl``) as row dicts.
+
+    Columns as in ``EPIC_100_validation.csv``: ``narration_id, participant_id, video_id,
+    narration_timestamp, start_timestamp, stop_timestamp, start_frame, stop_frame, narration,
+    verb, verb_class, noun, noun_class, all_nouns, all_noun_classes`` (test files have no
+    labels). The ``.pkl`` (index = narration_id) needs pandas. Raises ``FileNotFoundError``
+    (missing file) or ``ValueError`` (unknown extension / missing columns), naming the file.
+    """
+    if not osp.exists(path):
+        raise FileNotFoundError(f'EPIC annotation file not found: {path}')
+    if path.endswith('.pkl'):
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError(f'reading {path} needs pandas (pip install pandas) or use the '
+                              f'.csv version') from e
+        df = pd.read_pickle(path)
+        if 'narration_id' not in df.columns:
+            df = df.reset_index()
+        rows = df.to_dict('records')
+    elif path.endswith('.csv'):
+        with open(path, newline='') as f:
+            rows = list(csv.DictReader(f))
+    else:
+        raise ValueError(f'unsupported EPIC annotation file (need .csv or .pkl): {path}')
+    required = ('narration_id', 'participant_id', 'video_id', 'start_timestamp',
+                'stop_timestamp', 'start_frame', 'stop_frame')
+    if rows:
+        missing = [c for c in required if c not in rows[0]]
+        if missing:
+            raise ValueError(f'{path}: missing columns {missing}')
+    return rows
+
+
+def read_class_names(path: str) -> List[str]:
+    """``EPIC_100_{verb,noun}_classes.csv`` (columns ``id,key,...``) -> names ordered by id."""
+    if not osp.exists(path):
+        raise FileNotFoundError(f'EPIC class file not found: {path}')
+    with open(path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    ids = [int(r['id']) for r in rows]
+    if sorted(ids) != list(range(len(ids))):
+        raise ValueError(f'{path}: class ids are not 0..{len(ids) - 1}')
+    names = [''] * len(ids)
+    for i, r in zip(ids, rows):
+        names[i] = r['key']
+    return names
+
+
+def epic_star_split(n: int, split: str, seed: int = 0, ratio: float = 0.9) -> np.ndarray:
+    """Sorted row indices of the seeded ``ratio`` / ``1 - ratio`` split of ``n`` rows.
+
+    ``np.random.default_rng(seed).permutation(n)``: the first ``round(ratio * n)`` are
+    'epic_star_train', the rest 'epic_star_val' (disjoint, together all rows).
+    """
+    perm = np.random.default_rng(seed).permutation(n)
+    n_train = int(round(ratio * n))
+    if split == 'epic_star_train':
+        return np.sort(perm[:n_train])
+    if split == 'epic_star_val':
+        return np.sort(perm[n_train:])
+    raise ValueError(f"split must be None, 'epic_star_train' or 'epic_star_val', got {split!r}")
+
+
+@DATASETS.register_module()
+class EpicKitchens100Dataset(BaseActionDataset):
+    """EPIC-KITCHENS-100 action recognition (one sample per narration segment).
+
+    Each sample (results dict) has: ``modalities`` (tuple), ``label=dict(verb=int, noun=int)``
+    (absent for unlabelled test files), ``start_index = start_frame`` (1-based),
+    ``total_frames = stop_frame - start_frame + 1``, ``start_timestamp`` / ``stop_timestamp``
+    (seconds, float), ``video_id``, ``participant_id``, ``narration_id``, and per modality:
+    rgb: ``frame_dir`` + ``filename_tmpl`` (``rgb_source='frames'``) or ``filename``
+    (``rgb_source='video'``); flow: ``flow_dir``, ``flow_filename_tmpl``, ``flow_components``,
+    ``rgb_to_flow_ratio``; audio: ``audio_path``. Paths are ``osp.join(data_prefix[key],
+    path_templates[key].format(**row))`` with keys ``rgb``, ``video``, ``flow``, ``audio``.
+
+    Args:
+        ann_file (str): ``EPIC_100_*.csv`` or ``.pkl``.
+        pipeline (list): transforms.
+        data_prefix (dict): roots per key ``rgb`` / ``video`` / ``flow`` / ``audio``.
+        modalities (Sequence[str]): subset of ``('rgb', 'flow', 'audio')``.
+        verb_classes_file / noun_classes_file (str, optional): class CSVs; give the names in
+            metainfo ``verb_classes`` / ``noun_classes`` and the class counts (default 97 / 300).
+        pruned_validation (bool): drop rows whose verb or noun class never occurs in
+            ``train_ann_file`` (required then).
+        train_ann_file (str, optional): training annotation file for ``pruned_validation``.
+        split (str, optional): ``'epic_star_train'`` / ``'epic_star_val'``: seeded
+            ``split_ratio`` / ``1 - split_ratio`` split of ``ann_file``'s rows (see
+            :func:`epic_star_split`).
+        rgb_source (str): ``'frames'`` or ``'video'``.
+        path_templates (dict, optional): overrides of :data:`DEFAULT_PATH_TEMPLATES`.
+        rgb_filename_tmpl (str): rgb frame names inside ``frame_dir``.
+        flow_filename_tmpl (str): ``'{component}/frame_{idx:010d}.jpg'`` style, positional.
+        flow_components (tuple): flow component names (``('u', 'v')``).
+        rgb_to_flow_ratio (int): RGB frames per flow frame (2 for EPIC).
+
+    Raises:
+        ValueError: a class id outside ``[0, num_classes)`` (message names the file and the
+            narration_id), a bad split name, ``pruned_validation`` without ``train_ann_file``.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]] = (),
+                 data_prefix: Optional[Dict[str, str]] = None,
+                 modalities: Sequence[str] = ('rgb', 'flow', 'audio'),
+                 verb_classes_file: Optional[str] = None,
+                 noun_classes_file: Optional[str] = None,
+                 pruned_validation: bool = False,
+                 train_ann_file: Optional[str] = None,
+                 split: Optional[str] = None,
+                 split_seed: int = 0,
+                 split_ratio: float = 0.9,
+                 rgb_source: str = 'frames',
+                 path_templates: Optional[Dict[str, str]] = None,
+                 rgb_filename_tmpl: str = 'frame_{:010d}.jpg',
+                 flow_filename_tmpl: str = '{}/frame_{:010d}.jpg',
+                 flow_components: Sequence[str] = ('u', 'v'),
+                 rgb_to_flow_ratio: int = 2,
+                 test_mode: bool = False,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        unknown = set(modalities) - {'rgb', 'flow', 'audio'}
+        if unknown:
+            raise ValueError(f'EpicKitchens100Dataset: unsupported modalities {sorted(unknown)}')
+        if rgb_source not in ('frames', 'video'):
+            raise ValueError(f"rgb_source must be 'frames' or 'video', got {rgb_source!r}")
+        if split is not None and split not in ('epic_star_train', 'epic_star_val'):
+            raise ValueError(f"split must be None, 'epic_star_train' or 'epic_star_val', "
+                             f'got {split!r}')
+        if pruned_validation and not train_ann_file:
+            raise ValueError('pruned_validation=True needs train_ann_file')
+        self.modalities = tuple(modalities)
+        self.pruned_validation = pruned_validation
+        self.train_ann_file = train_ann_file
+        self.split = split
+        self.split_seed = split_seed
+        self.split_ratio = split_ratio
+        self.rgb_source = rgb_source
+        self.path_templates = dict(DEFAULT_PATH_TEMPLATES, **(path_templates or {}))
+        self.rgb_filename_tmpl = rgb_filename_tmpl
+        self.flow_filename_tmpl = flow_filename_tmpl
+        self.flow_components = tuple(flow_components)
+        self.rgb_to_flow_ratio = int(rgb_to_flow_ratio)
+
+        verb_names = read_class_names(verb_classes_file) if verb_classes_file else None
+        noun_names = read_class_names(noun_classes_file) if noun_classes_file else None
+        meta = dict(
+            verb_classes=tuple(verb_names) if verb_names else None,
+            noun_classes=tuple(noun_names) if noun_names else None,
+            num_verb_classes=len(verb_names) if verb_names else NUM_VERB_CLASSES,
+            num_noun_classes=len(noun_names) if noun_names else NUM_NOUN_CLASSES)
+        meta.update(metainfo or {})
+        prefix = dict(rgb='', video='', flow='', audio='')
+        prefix.update(data_prefix or {})
+        super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
+                         test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
+
+    def _check_class(self, row: dict, key: str, n: int, path: str) -> int:
+        value = row.get(key)
+        try:
+            c = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f'{path}: narration_id {row.get("narration_id")}: '
+                             f'{key} {value!r} is not an integer') from None
+        if not 0 <= c < n:
+            raise ValueError(f'{path}: narration_id {row.get("narration_id")}: {key} {c} '
+                             f'outside the known range [0, {n})')
+        return c
+
+    def load_data_list(self) -> List[dict]:
+        rows = read_epic_annotations(self.ann_file)
+        labelled = bool(rows) and 'verb_class' in rows[0] and 'noun_class' in rows[0]
+        if self.split is not None:
+            rows = [rows[i] for i in epic_star_split(len(rows), self.split, self.split_seed,
+                                                     self.split_ratio)]
+        if self.pruned_validation:
+            train = read_epic_annotations(self.train_ann_file)
+            tv = {int(r['verb_class']) for r in train}
+            tn = {int(r['noun_class']) for r in train}
+            rows = [r for r in rows if int(r['verb_class']) in tv and int(r['noun_class']) in tn]
+        nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
+        out = []
+        for r in rows:
+            start, stop = int(r['start_frame']), int(r['stop_frame'])
+            if stop < start:
+                raise ValueError(f'{self.ann_file}: narration_id {r["narration_id"]}: '
+                                 f'stop_frame {stop} < start_frame {start}')
+            fmt = {k: (v if isinstance(v, numbers.Number) else str(v)) for k, v in r.items()}
+            info = dict(
+                modalities=self.modalities,
+                narration_id=str(r['narration_id']),
+                participant_id=str(r['participant_id']),
+                video_id=str(r['video_id']),
+                start_frame=start, stop_frame=stop,
+                start_index=start, total_frames=stop - start + 1,
+                start_timestamp=parse_timestamp(r['start_timestamp']),
+                stop_timestamp=parse_timestamp(r['stop_timestamp']))
+            if 'narration' in r:
+                info['narration'] = str(r['narration'])
+            if labelled:
+                info['label'] = dict(
+                    verb=self._check_class(r, 'verb_class', nv, self.ann_file),
+                    noun=self._check_class(r, 'noun_class', nn, self.ann_file))
+                if 'all_noun_classes' in r:
+                    anc = r['all_noun_classes']
+                    info['all_noun_classes'] = [int(x) for x in (
+                        ast.literal_eval(anc) if isinstance(anc, str) else anc)]
+            if 'rgb' in self.modalities:
+                if self.rgb_source == 'video':
+                    info['filename'] = osp.join(self.data_prefix['video'],
+                                                self.path_templates['video'].format(**fmt))
+                else:
+                    info['frame_dir'] = osp.join(self.data_prefix['rgb'],
+                                                 self.path_templates['rgb'].format(**fmt))
+                    info['filename_tmpl'] = self.rgb_filename_tmpl
+            if 'flow' in self.modalities:
+                info['flow_dir'] = osp.join(self.data_prefix['flow'],
+                                            self.path_templates['flow'].format(**fmt))
+                info['flow_filename_tmpl'] = self.flow_filename_tmpl
+                info['flow_components'] = self.flow_components
+                info['rgb_to_flow_ratio'] = self.rgb_to_flow_ratio
+            if 'audio' in self.modalities:
+                info['audio_path'] = osp.join(self.data_prefix['audio'],
+                                              self.path_templates['audio'].format(**fmt))
+            out.append(info)
+        return out
+
+    def get_data_info(self, idx: int) -> dict:
+        """Row ``idx`` (``start_index`` is per row, unlike ``BaseActionDataset``)."""
+        info = BaseDataset.get_data_info(self, idx)
+        info['modality'] = 'RGB'
+        return info

@@ -1,0 +1,240 @@
+# Copyright (c) mmdistill contributors.
+"""Something-Something V2 (official json or Something-Else split json) with rgb / flow / boxes."""
+import json
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+from mmaction.datasets import BaseActionDataset
+from mmaction.registry import DATASETS
+
+
+def template_key(template: str) -> str:
+    """SSv2 json ``template`` -> ``labels.json`` key: drop the brackets
+    (``'[Something] falling like a rock'`` -> ``'Something falling like a rock'``,
+    ``'Putting [something] onto [something]'`` -> ``'Putting something onto something'``)."""
+    return template.replace('[', '').replace(']', '')
+
+
+def load_box_annotations(path: str) -> Dict[str, dict]:
+    """Something-Else ``annotations.json`` -> ``video_id -> dict(frames, num_objects, source)``.
+
+    ``frames``: ``frame_number (int, 1-based, from "<id>/<frame:04d>.jpg") -> [(slot, category,
+    x1, y1, x2, y2), ...]`` in pixels; ``slot`` = k for ``gt_annotation`` "object k", and
+    ``num_objects`` (= ``len(gt_placeholders)``, at least max object k + 1) + j for the j-th hand
+    of the frame; ``category`` 1 object, 2 hand.
+    """
+    if not osp.exists(path):
+        raise FileNotFoundError(f'box annotation file not found: {path}')
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for vid, frames in data.items():
+        n_obj = 0
+        for fr in frames:
+            n_obj = max(n_obj, len(fr.get('gt_placeholders', ())))
+            for lab in fr.get('labels', ()):
+                ga = lab.get('gt_annotation', '')
+                if ga.startswith('object ') and ga[7:].isdigit():
+                    n_obj = max(n_obj, int(ga[7:]) + 1)
+        per_frame = {}
+        for fr in frames:
+            name = fr['name']
+            try:
+                num = int(osp.splitext(name.split('/')[-1])[0])
+            except ValueError:
+                raise ValueError(f'{path}: video {vid}: bad frame name {name!r}') from None
+            boxes, hands = [], 0
+            for lab in fr.get('labels', ()):
+                ga = lab.get('gt_annotation', '')
+                b = lab['box2d']
+                if ga == 'object hand' or lab.get('standard_category') == 'hand':
+                    slot, cat = n_obj + hands, 2
+                    hands += 1
+                elif ga.startswith('object ') and ga[7:].isdigit():
+                    slot, cat = int(ga[7:]), 1
+                else:
+                    raise ValueError(f'{path}: frame {name}: unknown gt_annotation {ga!r}')
+                boxes.append((slot, cat, float(b['x1']), float(b['y1']), float(b['x2']),
+                              float(b['y2'])))
+            per_frame[num] = boxes
+        out[str(vid)] = dict(frames=per_frame, num_objects=n_obj, source=path)
+    return out
+
+
+@DATASETS.register_module()
+class SomethingSomethingV2Dataset(BaseActionDataset):
+    """Something-Something V2 clips; label = ``labels_file[template_key(template)]``.
+
+    Each sample (results dict) has: ``modalities``, ``video_id``, ``label`` (int; absent for an
+    unlabelled test json), ``start_index=1`` (frame numbers are 1-based for frame folders and
+    videos alike), ``total_frames`` (frame count of the folder ``{id}/`` or of the video by
+    decord; computed on first access and cached), ``frame_size`` ``(H, W)`` when boxes are
+    loaded; rgb: ``frame_dir`` = ``data_prefix['rgb']/{id}`` + ``filename_tmpl='{:04d}.jpg'``
+    (``rgb_source='frames'``, Something-Else layout) or ``filename`` =
+    ``data_prefix['video']/{id}{video_ext}`` (``'video'``); flow: ``flow_dir`` =
+    ``data_prefix['flow']/{id}``, ``flow_filename_tmpl='{}_{:05d}.jpg'``,
+    ``flow_components=('x', 'y')``, ``rgb_to_flow_ratio=1``, ``flow_total_frames =
+    total_frames - 1`` (flow i between frames i and i+1); boxes: ``boxes_info`` (see
+    :func:`load_box_annotations`, plus ``frame_size``) or None for a video without boxes.
+
+    Args:
+        ann_file (str): SSv2 json list of ``{id, label, template, placeholders}`` (official or
+            Something-Else split).
+        labels_file (str): ``labels.json`` (template with "something" -> index, str or int).
+        boxes_file (str, optional): Something-Else ``annotations.json``.
+        rgb_source (str): ``'video'`` or ``'frames'``.
+        allow_missing (bool): a missing rgb source gives ``total_frames`` from the flow folder
+            (+1) or the annotated boxes instead of raising ``FileNotFoundError``.
+
+    Raises:
+        ValueError: a template not in ``labels_file`` (names the file, the id and the template).
+        FileNotFoundError: missing video / frame folder (path in the message).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 labels_file: str,
+                 pipeline: List[Union[dict, Callable]] = (),
+                 data_prefix: Optional[Dict[str, str]] = None,
+                 modalities: Sequence[str] = ('rgb', 'flow', 'boxes'),
+                 rgb_source: str = 'video',
+                 boxes_file: Optional[str] = None,
+                 video_ext: str = '.webm',
+                 rgb_filename_tmpl: str = '{:04d}.jpg',
+                 flow_filename_tmpl: str = '{}_{:05d}.jpg',
+                 flow_components: Sequence[str] = ('x', 'y'),
+                 allow_missing: bool = False,
+                 test_mode: bool = False,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        unknown = set(modalities) - {'rgb', 'flow', 'boxes'}
+        if unknown:
+            raise ValueError(f'SomethingSomethingV2Dataset: unsupported modalities '
+                             f'{sorted(unknown)}')
+        if rgb_source not in ('frames', 'video'):
+            raise ValueError(f"rgb_source must be 'frames' or 'video', got {rgb_source!r}")
+        if 'boxes' in modalities and not boxes_file:
+            raise ValueError("modality 'boxes' needs boxes_file (Something-Else annotations.json)")
+        self.modalities = tuple(modalities)
+        self.labels_file = labels_file
+        self.rgb_source = rgb_source
+        self.boxes_file = boxes_file
+        self.video_ext = video_ext
+        self.rgb_filename_tmpl = rgb_filename_tmpl
+        self.flow_filename_tmpl = flow_filename_tmpl
+        self.flow_components = tuple(flow_components)
+        self.allow_missing = allow_missing
+        self._frames_cache: Dict[str, tuple] = {}
+        if not osp.exists(labels_file):
+            raise FileNotFoundError(f'SSv2 labels file not found: {labels_file}')
+        with open(labels_file) as f:
+            self.label_map = {k: int(v) for k, v in json.load(f).items()}
+        n = max(self.label_map.values()) + 1
+        names = [''] * n
+        for k, v in self.label_map.items():
+            names[v] = k
+        meta = dict(classes=tuple(names), num_classes=n)
+        meta.update(metainfo or {})
+        self.box_annotations = load_box_annotations(boxes_file) if boxes_file else {}
+        prefix = dict(rgb='', video='', flow='')
+        prefix.update(data_prefix or {})
+        super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
+                         test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.exists(self.ann_file):
+            raise FileNotFoundError(f'SSv2 annotation file not found: {self.ann_file}')
+        with open(self.ann_file) as f:
+            entries = json.load(f)
+        out = []
+        for e in entries:
+            vid = str(e['id'])
+            info = dict(modalities=self.modalities, video_id=vid, start_index=1)
+            if 'template' in e:
+                key = template_key(e['template'])
+                if key not in self.label_map:
+                    raise ValueError(f'{self.ann_file}: id {vid}: template {e["template"]!r} '
+                                     f'not in labels file {self.labels_file}')
+                info['label'] = self.label_map[key]
+                info['template'] = e['template']
+                info['placeholders'] = list(e.get('placeholders', ()))
+            # the rgb source is always recorded: it defines total_frames / frame_size
+            if self.rgb_source == 'video':
+                info['filename'] = osp.join(self.data_prefix['video'], vid + self.video_ext)
+            else:
+                info['frame_dir'] = osp.join(self.data_prefix['rgb'], vid)
+                info['filename_tmpl'] = self.rgb_filename_tmpl
+            if 'flow' in self.modalities:
+                info['flow_dir'] = osp.join(self.data_prefix['flow'], vid)
+                info['flow_filename_tmpl'] = self.flow_filename_tmpl
+                info['flow_components'] = self.flow_components
+                info['rgb_to_flow_ratio'] = 1
+            if 'boxes' in self.modalities:
+                info['has_boxes'] = vid in self.box_annotations
+            out.append(info)
+        return out
+
+    def _probe(self, info: dict) -> tuple:
+        """(total_frames, (H, W)) of the rgb source, cached per video."""
+        vid = info['video_id']
+        if vid in self._frames_cache:
+            return self._frames_cache[vid]
+        if self.rgb_source == 'video':
+            path = info['filename']
+            if not osp.exists(path):
+                raise FileNotFoundError(f'video file not found: {path}')
+            import decord
+            try:
+                vr = decord.VideoReader(path, num_threads=1)
+                n, (h, w) = len(vr), vr[0].shape[:2]
+            except Exception as err:
+                raise RuntimeError(f'cannot decode video {path}: {err}') from err
+        else:
+            d = info['frame_dir']
+            if not osp.isdir(d):
+                raise FileNotFoundError(f'frame folder not found: {d}')
+            ext = osp.splitext(self.rgb_filename_tmpl)[1]
+            n = sum(1 for x in os.listdir(d) if x.endswith(ext))
+            if n == 0:
+                raise FileNotFoundError(f'no {ext} frames in {d}')
+            import cv2
+            first = osp.join(d, self.rgb_filename_tmpl.format(1))
+            img = cv2.imread(first, cv2.IMREAD_UNCHANGED)
+            if img is None:
+                raise ValueError(f'cannot decode image {first}')
+            h, w = img.shape[:2]
+        self._frames_cache[vid] = (n, (h, w))
+        return n, (h, w)
+
+    def _fallback_total(self, info: dict) -> int:
+        if 'flow_dir' in info and osp.isdir(info['flow_dir']):
+            pre = self.flow_components[0]
+            n = sum(1 for x in os.listdir(info['flow_dir']) if x.startswith(pre))
+            if n:
+                return n + 1
+        box = self.box_annotations.get(info['video_id'])
+        if box and box['frames']:
+            return max(box['frames'])
+        return 1
+
+    def get_data_info(self, idx: int) -> dict:
+        """Sample ``idx`` with ``total_frames`` / ``frame_size`` / ``boxes_info`` filled in."""
+        info = BaseDataset.get_data_info(self, idx)
+        info['modality'] = 'RGB'
+        try:
+            n, size = self._probe(info)
+        except (FileNotFoundError, RuntimeError, ValueError):
+            if not self.allow_missing:
+                raise
+            n, size = self._fallback_total(info), None
+        info['total_frames'] = n
+        info['frame_size'] = size
+        if 'flow' in self.modalities:
+            info['flow_total_frames'] = max(n - 1, 1)
+        if 'boxes' in self.modalities:
+            box = self.box_annotations.get(info['video_id'])
+            info['boxes_info'] = None if box is None else dict(
+                box, video_id=info['video_id'], frame_size=size)
+        return info

@@ -1,0 +1,243 @@
+# Copyright (c) mmdistill contributors.
+"""Spatial augmentation applied consistently to every visual modality and to the boxes.
+
+Each transform makes ONE random draw per sample, expressed relative to the reference frame
+(``rgb`` if present, else the first visual modality found), and applies it to every array among
+``rgb``, ``flow``, ``depth``, ``rgb_diff`` (``[T, H, W, C]``; modalities may have different
+resolutions: the crop is scaled to each) and to ``boxes`` (``[T, K, 6]``, normalised coords).
+
+About MMAction2's own ``Flip`` with ``modality='Flow'``: it flips every image and applies
+``mmcv.iminvert`` (``255 - x``) to ``imgs[0::2]``, i.e. it is correct only for MMAction2's
+interleaved flow layout (``imgs = [x1, y1, x2, y2, ...]`` of single-channel frames, as
+``RawFrameDecode`` produces). On our stacked ``[T, H, W, 2]`` flow it would invert both
+channels of every other time step, so :class:`MultimodalFlip` does its own ``255 - x`` on
+channel 0 only (tested in ``tests/test_transforms_spatial.py``).
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmaction.datasets.transforms import RandomResizedCrop
+from mmaction.registry import TRANSFORMS
+
+from ._utils import VISUAL_MODALITIES
+
+
+def _visual_keys(results):
+    return [k for k in VISUAL_MODALITIES if isinstance(results.get(k), np.ndarray)]
+
+
+def _ref_shape(results) -> Tuple[int, int]:
+    keys = _visual_keys(results)
+    if not keys:
+        raise KeyError('no visual modality (rgb/flow/depth/rgb_diff) in results')
+    return results[keys[0]].shape[1:3]
+
+
+def _crop_all(results, fx1, fy1, fx2, fy2):
+    """Crop every visual modality to the relative box ``[fx1, fx2] x [fy1, fy2]``."""
+    for k in _visual_keys(results):
+        arr = results[k]
+        h, w = arr.shape[1:3]
+        # round half up the offset and round the size, so every frame gets the same size
+        x1, y1 = int(np.floor(fx1 * w + 0.5)), int(np.floor(fy1 * h + 0.5))
+        x2 = min(w, x1 + max(1, int(np.floor((fx2 - fx1) * w + 0.5))))
+        y2 = min(h, y1 + max(1, int(np.floor((fy2 - fy1) * h + 0.5))))
+        results[k] = np.ascontiguousarray(arr[:, y1:y2, x1:x2])
+    boxes = results.get('boxes')
+    if isinstance(boxes, np.ndarray):
+        b = boxes.copy()
+        valid = b[..., 5] > 0
+        sx, sy = fx2 - fx1, fy2 - fy1
+        b[..., [0, 2]] = np.clip((b[..., [0, 2]] - fx1) / sx, 0.0, 1.0)
+        b[..., [1, 3]] = np.clip((b[..., [1, 3]] - fy1) / sy, 0.0, 1.0)
+        keep = valid & (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
+        b[~keep] = 0.0
+        results['boxes'] = b.astype(np.float32)
+    results['img_shape'] = _ref_shape(results)
+
+
+def _record_crop(results, bbox):
+    """Update MMAction2-style ``crop_quadruple`` / ``crop_bbox`` bookkeeping."""
+    h, w = results['img_shape']
+    left, top, right, bottom = bbox
+    old = results.get('crop_quadruple', np.array([0, 0, 1, 1], np.float32))
+    results['crop_quadruple'] = np.array([
+        old[0] + left / w * old[2], old[1] + top / h * old[3],
+        (right - left) / w * old[2], (bottom - top) / h * old[3]], np.float32)
+    results['crop_bbox'] = np.array(bbox)
+
+
+@TRANSFORMS.register_module()
+class MultimodalResize(BaseTransform):
+    """Resize every visual modality to one target size (boxes are normalised: unchanged).
+
+    Args:
+        scale (float | tuple[int]): scale factor, or ``(w, h)`` target; with ``keep_ratio`` a
+            ``-1`` entry means "no limit" (``(-1, 256)`` = short side 256), as MMAction2's
+            ``Resize`` (``mmcv.rescale_size``).
+        keep_ratio (bool): keep the aspect ratio of the reference frame.
+        interpolation (str): mmcv interpolation name.
+    Writes the resized arrays, ``img_shape`` and ``scale_factor`` ``(sx, sy)``.
+    """
+
+    def __init__(self, scale: Union[float, Tuple[int, int]], keep_ratio: bool = True,
+                 interpolation: str = 'bilinear') -> None:
+        if isinstance(scale, float):
+            if scale <= 0:
+                raise ValueError(f'invalid scale {scale}')
+        elif isinstance(scale, (tuple, list)):
+            w, h = scale
+            if keep_ratio:
+                scale = (np.inf if w == -1 else w, np.inf if h == -1 else h)
+                if max(scale) == np.inf:
+                    scale = (np.inf, min(scale))
+        else:
+            raise TypeError(f'scale must be float or tuple of int, got {type(scale)}')
+        self.scale = scale
+        self.keep_ratio = keep_ratio
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        h, w = _ref_shape(results)
+        if isinstance(self.scale, float):
+            new_w, new_h = mmcv.rescale_size((w, h), self.scale)
+        elif self.keep_ratio:
+            new_w, new_h = mmcv.rescale_size((w, h), self.scale)
+        else:
+            new_w, new_h = self.scale
+        new_w, new_h = int(new_w), int(new_h)
+        for k in _visual_keys(results):
+            arr = results[k]
+            if arr.shape[1:3] == (new_h, new_w):
+                continue
+            out = [mmcv.imresize(f, (new_w, new_h), interpolation=self.interpolation)
+                   for f in arr]
+            out = np.stack(out)
+            if out.ndim == arr.ndim - 1:  # cv2 drops a single channel axis
+                out = out[..., None]
+            results[k] = out.astype(arr.dtype)
+        results['scale_factor'] = np.array([new_w / w, new_h / h], np.float32)
+        results['img_shape'] = (new_h, new_w)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(scale={self.scale}, keep_ratio={self.keep_ratio}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
+class MultimodalRandomResizedCrop(BaseTransform):
+    """Random crop with area / aspect-ratio ranges (MMAction2's ``RandomResizedCrop.get_crop_bbox``,
+    numpy/python global RNGs), the same relative crop for every visual modality and the boxes
+    (renormalised, clipped to [0, 1], boxes left with zero area become invalid: all-zero row).
+    Follow it with :class:`MultimodalResize` to a fixed size, as in MMAction2 configs.
+    Writes ``crop_bbox`` (pixels of the reference frame), ``crop_quadruple``, ``img_shape``.
+    """
+
+    def __init__(self, area_range: Tuple[float, float] = (0.08, 1.0),
+                 aspect_ratio_range: Tuple[float, float] = (3 / 4, 4 / 3)) -> None:
+        self.area_range = tuple(float(a) for a in area_range)
+        self.aspect_ratio_range = tuple(float(a) for a in aspect_ratio_range)
+
+    def transform(self, results: dict) -> dict:
+        h, w = _ref_shape(results)
+        results['img_shape'] = (h, w)
+        bbox = RandomResizedCrop.get_crop_bbox((h, w), self.area_range,
+                                               self.aspect_ratio_range)
+        _record_crop(results, bbox)
+        l, t, r, b = bbox
+        _crop_all(results, l / w, t / h, r / w, b / h)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(area_range={self.area_range}, '
+                f'aspect_ratio_range={self.aspect_ratio_range})')
+
+
+@TRANSFORMS.register_module()
+class MultimodalCenterCrop(BaseTransform):
+    """Center crop of ``crop_size`` (int or ``(w, h)``, pixels of the reference frame) applied
+    to every visual modality and the boxes (as :class:`MultimodalRandomResizedCrop`)."""
+
+    def __init__(self, crop_size: Union[int, Tuple[int, int]]) -> None:
+        self.crop_size = (crop_size, crop_size) if isinstance(crop_size, int) \
+            else tuple(crop_size)
+
+    def transform(self, results: dict) -> dict:
+        h, w = _ref_shape(results)
+        results['img_shape'] = (h, w)
+        cw, ch = min(self.crop_size[0], w), min(self.crop_size[1], h)
+        left, top = (w - cw) // 2, (h - ch) // 2
+        bbox = (left, top, left + cw, top + ch)
+        _record_crop(results, bbox)
+        _crop_all(results, left / w, top / h, (left + cw) / w, (top + ch) / h)
+        return results
+
+    def __repr__(self):
+        return f'{self.__class__.__name__}(crop_size={self.crop_size})'
+
+
+@TRANSFORMS.register_module()
+class MultimodalFlip(BaseTransform):
+    """Horizontal flip with probability ``flip_ratio`` (one ``np.random.rand()`` draw per sample)
+    of every visual modality and the boxes.
+
+    Flow (uint8 ``[T, H, W, 2]``, x quantised around 127.5) also gets ``x -> 255 - x`` on channel 0
+    (the horizontal component changes sign). Valid boxes: ``x1' = 1 - x2``, ``x2' = 1 - x1``.
+    Writes ``flip`` (bool) and ``flip_direction='horizontal'``.
+    """
+
+    def __init__(self, flip_ratio: float = 0.5) -> None:
+        self.flip_ratio = flip_ratio
+
+    def transform(self, results: dict) -> dict:
+        flip = bool(np.random.rand() < self.flip_ratio)
+        results['flip'] = flip
+        results['flip_direction'] = 'horizontal'
+        if not flip:
+            return results
+        for k in _visual_keys(results):
+            arr = np.ascontiguousarray(results[k][:, :, ::-1])
+            if k == 'flow':
+                if arr.dtype != np.uint8:
+                    raise TypeError('MultimodalFlip expects uint8 flow (x quantised, '
+                                    f'127.5 = 0), got {arr.dtype}')
+                arr[..., 0] = 255 - arr[..., 0]
+            results[k] = arr
+        boxes = results.get('boxes')
+        if isinstance(boxes, np.ndarray):
+            b = boxes.copy()
+            valid = b[..., 5] > 0
+            x1, x2 = b[..., 0].copy(), b[..., 2].copy()
+            b[..., 0] = np.where(valid, 1.0 - x2, 0.0)
+            b[..., 2] = np.where(valid, 1.0 - x1, 0.0)
+            results['boxes'] = b.astype(np.float32)
+        return results
+
+    def __repr__(self):
+        return f'{self.__class__.__name__}(flip_ratio={self.flip_ratio})'
+
+
+@TRANSFORMS.register_module()
+class MultimodalColorJitter(BaseTransform):
+    """MMAction2's ``ColorJitter`` applied to ``results['rgb']`` only (other modalities untouched).
+
+    ``rgb`` is stored BGR (see :class:`LoadRGBFrames`); it is flipped to RGB for MMAction2's
+    jitter (whose grayscale / hue maths assume RGB) and back. Arguments as MMAction2's.
+    """
+
+    def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1) -> None:
+        from mmaction.datasets.transforms import ColorJitter
+        self.jitter = ColorJitter(brightness, contrast, saturation, hue)
+
+    def transform(self, results: dict) -> dict:
+        rgb = results.get('rgb')
+        if isinstance(rgb, np.ndarray):
+            tmp = self.jitter.transform(dict(imgs=list(rgb[..., ::-1])))
+            results['rgb'] = np.ascontiguousarray(np.stack(tmp['imgs'])[..., ::-1])
+        return results
+
+    def __repr__(self):
+        return f'{self.__class__.__name__}({self.jitter!r})'
