@@ -1,3 +1,5 @@
 from .multimodal_recognizer import MultimodalRecognizer
 
 __all__ = ['MultimodalRecognizer']
+from .logit_ensemble import LogitEnsemble  # noqa: E402,F401
+from .flow_probe_recognizer import FlowProbeRecognizer  # noqa: E402,F401
