@@ -211,14 +211,14 @@ def plan_epic_video(seed, p_idx, v_idx, cfg):
     for k in range(n_seg):
         verb, noun = (int(x) for x in combos[order[k]])
         length = int(round(rng.uniform(1.2, 2.0) * fps))
-        r = float(rng.uniform(5.0, 7.0) * scale)
+        r = float(rng.uniform(9.0, 12.0) * scale)
         lo, hi = r + 2.0, size - 1 - r - 2.0
         dx, dy = EPIC_VERBS[verb][4]
         v = float(rng.uniform(0.35, 0.8) * scale * 30.0 / fps)
         v = min(v, (hi - lo) / (length - 1))
         travel = v * (length - 1)
-        along0 = float(rng.uniform(lo, hi - travel)) if dx + dy > 0 else \
-            float(rng.uniform(lo + travel, hi))
+        along0 = float(rng.uniform(lo, max(lo, hi - travel))) if dx + dy > 0 else \
+            float(rng.uniform(min(hi, lo + travel), hi))
         cross = float(rng.uniform(lo, hi))
         x0, y0 = (along0, cross) if dx != 0 else (cross, along0)
         colour_bit, shape_bit = noun // 2, noun % 2

@@ -5,9 +5,9 @@
 # Token counts after Θ-Average (Θ = 300) for 32×224×224 clips and 1024×128 log-mel spectrograms:
 #   Swin: 16×7×7 = 784 → 300; Swin-B on the spectrogram as a one-frame clip: 1×32×4 = 128;
 #   AST-T (16×16 patches, stride 10): 101×12 = 1212 → 300.
-modalities = ('rgb', 'flow', 'audio')
-num_classes = dict(verb=97, noun=300)
-theta = 300
+karmma_modalities = ('rgb', 'flow', 'audio')
+karmma_num_classes = dict(verb=97, noun=300)
+karmma_theta = 300
 
 karmma_data_preprocessor = dict(
     type='MultiModalDataPreprocessor',
@@ -25,14 +25,14 @@ swin_t = dict(type='SwinTransformer3D', arch='tiny', pretrained=None, pretrained
 
 karmma_teacher = dict(
     type='MultimodalRecognizer',
-    modalities=modalities,
+    modalities=karmma_modalities,
     backbones=dict(
         rgb=dict(**swin_b, in_channels=3),
         flow=dict(**swin_b, in_channels=2),
         audio=dict(**swin_b, in_channels=1)),
     as_video=('audio', ),
     frozen_backbones=True,
-    neck=dict(type='ThetaAverage', theta=theta),
+    neck=dict(type='ThetaAverage', theta=karmma_theta),
     fusion=dict(
         type='KARMMAFusionBlock',
         in_channels=dict(rgb=1024, flow=1024, audio=1024),
@@ -40,7 +40,7 @@ karmma_teacher = dict(
         embed_dims=768, num_layers=2, num_heads=8, attn_drop=0.3, drop=0.0,
         strategy='B5'),
     cls_head=dict(
-        type='MultiHeadMLP', in_channels=768, num_classes=num_classes,
+        type='MultiHeadMLP', in_channels=768, num_classes=karmma_num_classes,
         loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.7)),  # α
     align_loss=dict(type='InfoNCELoss', tau=0.1, loss_weight=0.3),  # β, τ
     align_anchor='rgb',
@@ -48,14 +48,14 @@ karmma_teacher = dict(
 
 karmma_student = dict(
     type='MultimodalRecognizer',
-    modalities=modalities,
+    modalities=karmma_modalities,
     backbones=dict(
         rgb=dict(**swin_t, in_channels=3),
         flow=dict(**swin_t, in_channels=2),
         audio=dict(type='AudioSpectrogramTransformer', embed_dims=192, num_layers=12,
                    num_heads=3, patch_size=16, stride=(10, 10), input_size=(1024, 128))),
     frozen_backbones=False,
-    neck=dict(type='ThetaAverage', theta=theta),
+    neck=dict(type='ThetaAverage', theta=karmma_theta),
     fusion=dict(
         type='KARMMAFusionBlock',
         in_channels=dict(rgb=768, flow=768, audio=192),
@@ -63,7 +63,18 @@ karmma_student = dict(
         embed_dims=384, num_layers=1, num_heads=8, attn_drop=0.0, drop=0.0,
         strategy='B5'),
     cls_head=dict(
-        type='MultiHeadMLP', in_channels=384, num_classes=num_classes,
+        type='MultiHeadMLP', in_channels=384, num_classes=karmma_num_classes,
         loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.7)),  # γ
     align_loss=None,
     data_preprocessor=karmma_data_preprocessor)
+
+# KARMMA Tab. 1 baselines share the student's architecture and are trained with CE only (weight 1):
+# "Baseline": no modality dropout and no missing-modality tokens (a missing modality's tokens are
+# zeros); "Baseline w/ δ": modality dropout (in its train pipeline) + the tokens of Eq. 6 (B5).
+karmma_baseline = dict(
+    karmma_student,
+    fusion=dict(karmma_student['fusion'], strategy='none'),
+    cls_head=dict(karmma_student['cls_head'],
+                  loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+karmma_baseline_delta = dict(
+    karmma_baseline, fusion=dict(karmma_student['fusion'], strategy='B5'))

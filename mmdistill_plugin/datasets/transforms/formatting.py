@@ -71,7 +71,8 @@ class PackMultimodalInputs(BaseTransform):
                 x = arr.reshape((-1, clip_len) + arr.shape[1:])
             else:
                 x = arr
-            inputs[m] = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+            # np.array copies: a broadcast (read-only) view must not reach torch.from_numpy.
+            inputs[m] = torch.from_numpy(np.array(x, dtype=np.float32))
 
         present = {k: bool(v) for k, v in results.get('modality_present', {}).items()}
         mask = {k: bool(results.get('modality_mask', present).get(k, False) and v)

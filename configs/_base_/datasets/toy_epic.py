@@ -1,0 +1,112 @@
+# The toy EPIC-100-format dataset of tools/data/generate_toy_dataset.py (data/toy/epic): the same
+# layout and annotation files as the real dataset, tiny 64×64 frames. Toy configs inherit a
+# paper config and this file, and replace only sizes and paths (variables are prefixed toy_ so
+# they do not clash with the paper config's). No flip: the toy verbs are motion directions.
+toy_data_root = 'data/toy/epic'
+toy_ann_root = f'{toy_data_root}/annotations'
+toy_train_ann = f'{toy_ann_root}/EPIC_100_train.csv'
+toy_val_ann = f'{toy_ann_root}/EPIC_100_validation.csv'
+toy_class_files = dict(verb_classes_file=f'{toy_ann_root}/EPIC_100_verb_classes.csv',
+                       noun_classes_file=f'{toy_ann_root}/EPIC_100_noun_classes.csv')
+toy_data_prefix = dict(rgb=toy_data_root, flow=toy_data_root, audio=toy_data_root)
+toy_clip_len = 8
+toy_frame_interval = 4
+toy_audio_frames = 128
+toy_n_mels = 64
+toy_size = 32
+
+toy_load = [
+    dict(type='LoadRGBFrames'),
+    dict(type='LoadFlowFrames'),
+    dict(type='LoadAudioLogMel', num_frames=toy_audio_frames, n_mels=toy_n_mels,
+         sample_rate=16000),
+]
+toy_train_pipeline = [
+    dict(type='SampleFrames', clip_len=toy_clip_len, frame_interval=toy_frame_interval,
+         num_clips=1),
+    *toy_load,
+    dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
+    dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
+    dict(type='PackMultimodalInputs'),
+]
+toy_train_pipeline_modality_dropout = [
+    *toy_train_pipeline[:-1],
+    dict(type='ModalityDropout', p=0.5, keep_at_least_one=True),
+    dict(type='PackMultimodalInputs'),
+]
+toy_val_pipeline = [
+    dict(type='SampleFrames', clip_len=toy_clip_len, frame_interval=toy_frame_interval,
+         num_clips=1, test_mode=True),
+    *toy_load,
+    dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
+    dict(type='PackMultimodalInputs'),
+]
+toy_train_dataset = dict(ann_file=toy_train_ann, data_prefix=toy_data_prefix,
+                         pipeline=toy_train_pipeline, **toy_class_files)
+toy_val_dataset = dict(ann_file=toy_val_ann, data_prefix=toy_data_prefix,
+                       pipeline=toy_val_pipeline, train_ann_file=toy_train_ann, **toy_class_files)
+
+# Small models with the structure of the paper's (Swin3D video/flow extractors, AST audio,
+# Θ-Average, fusion, multi-head MLP). Swin3D on 8×32×32 clips gives 4×4×4 = 64 tokens → Θ = 32;
+# AST with 16×16 patches on 128×64 log-mel gives 8×4 = 32 tokens.
+toy_theta = 32
+toy_num_classes = dict(verb=4, noun=4)
+
+
+def _toy_swin(embed_dims, in_channels):
+    return dict(type='SwinTransformer3D', arch=dict(embed_dims=embed_dims, depths=[1, 1],
+                                                   num_heads=[2, 4]),
+                pretrained=None, pretrained2d=False, patch_size=(2, 4, 4),
+                window_size=(2, 4, 4), out_indices=(1, ), drop_path_rate=0.0,
+                in_channels=in_channels)
+
+
+def _toy_ast(embed_dims):
+    return dict(type='AudioSpectrogramTransformer', embed_dims=embed_dims, num_layers=2,
+                num_heads=2, patch_size=16, stride=(16, 16),
+                input_size=(toy_audio_frames, toy_n_mels))
+
+
+def _toy_model(embed_dims, fusion_dims, num_layers, attn_drop):
+    return dict(
+        # Toy motion is 1–2 px per frame: scale flow so it is not drowned (MMAction2's std is
+        # 128 quantisation levels; here 10 levels ≈ 1.6 px).
+        data_preprocessor=dict(preprocessors=dict(flow=dict(std=[10.0, 10.0]))),
+        backbones=dict(_delete_=True, rgb=_toy_swin(embed_dims, 3), flow=_toy_swin(embed_dims, 2),
+                       audio=_toy_ast(embed_dims)),
+        as_video=(),
+        neck=dict(theta=toy_theta),
+        fusion=dict(in_channels=dict(rgb=2 * embed_dims, flow=2 * embed_dims, audio=embed_dims),
+                    num_tokens=dict(rgb=toy_theta, flow=toy_theta, audio=toy_theta),
+                    embed_dims=fusion_dims, num_layers=num_layers, num_heads=4,
+                    attn_drop=attn_drop),
+        cls_head=dict(in_channels=fusion_dims, num_classes=toy_num_classes))
+
+
+# Toy deviation from the paper: there are no pre-trained toy feature extractors, and frozen
+# randomly initialised ones do not see the toy verbs (motion), so the toy teacher trains its
+# feature extractors (the paper's teacher keeps pre-trained ones frozen).
+toy_teacher = dict(_toy_model(embed_dims=32, fusion_dims=64, num_layers=2, attn_drop=0.3),
+                   frozen_backbones=False)
+toy_student = _toy_model(embed_dims=16, fusion_dims=32, num_layers=1, attn_drop=0.0)
+toy_train_dataset_modality_dropout = dict(toy_train_dataset,
+                                          pipeline=toy_train_pipeline_modality_dropout)
+
+# The paper schedules (warm-up then cosine) shrunk to toy_max_epochs; with so few iterations
+# the tiny models need a peak lr of 1e-3 (paper: teacher 5e-4, student 1e-4).
+toy_max_epochs = 30
+toy_warmup_epochs = 3
+toy_lr = 1e-3
+
+
+def _toy_schedule(base_lr, min_lr=1e-5):
+    return [
+        dict(type='LinearLR', start_factor=min_lr / base_lr, end_factor=1.0, by_epoch=True,
+             begin=0, end=toy_warmup_epochs, convert_to_iter_based=True),
+        dict(type='CosineAnnealingLR', T_max=toy_max_epochs - toy_warmup_epochs, eta_min=min_lr,
+             by_epoch=True, begin=toy_warmup_epochs, end=toy_max_epochs,
+             convert_to_iter_based=True),
+    ]
+
+
+toy_schedule = _toy_schedule(toy_lr)

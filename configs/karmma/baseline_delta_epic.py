@@ -1,0 +1,8 @@
+# "Baseline w/ δ" of KARMMA Tab. 1 on epic_kitchens100: the Baseline plus modality dropout (p=0.5) and the
+# missing-modality tokens of Eq. 6 (strategy B5); still no distillation.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/karmma_epic.py',
+    '../_base_/datasets/epic_kitchens100.py', '../_base_/schedules/karmma_student.py'
+]
+model = {{_base_.karmma_baseline_delta}}
+train_dataloader = dict(batch_size=6, dataset=dict(pipeline={{_base_.train_pipeline_modality_dropout}}))

@@ -1,0 +1,9 @@
+# "Baseline" of KARMMA Tab. 1 on epic_kitchens100: the student's architecture trained end-to-end with
+# cross-entropy only: no distillation, no modality dropout, no missing-modality tokens
+# (strategy 'none': a missing modality's tokens are zeros).
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/karmma_epic.py',
+    '../_base_/datasets/epic_kitchens100.py', '../_base_/schedules/karmma_student.py'
+]
+model = {{_base_.karmma_baseline}}
+train_dataloader = dict(batch_size=6)

@@ -1,0 +1,17 @@
+# KARMMA student (KARMMA_S, Tab. 1) on sthv2: the frozen teacher (teacher_ssv2.py, loaded from
+# its own checkpoint) distils into the smaller student; modality dropout p=0.5 reaches the
+# student only; strategy B5; loss γ·CE + λ·KL (Eq. 4–5), γ=0.7 (student head), λ=0.3.
+# Test with any modality combination, e.g.
+#   --cfg-options model.student.test_cfg.drop_modalities="['flow']"
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/karmma_ssv2.py',
+    '../_base_/datasets/sthv2.py', '../_base_/schedules/karmma_student.py'
+]
+teacher_ckpt = 'work_dirs/teacher_ssv2'  # a checkpoint file, or a work dir (its last checkpoint)
+model = dict(
+    type='DistillRecognizer',
+    student={{_base_.karmma_student}},
+    teacher={{_base_.karmma_teacher}},
+    teacher_ckpt=teacher_ckpt,
+    distill_losses=dict(loss_kd=dict(type='KLDivergence', tau=1.0, loss_weight=0.3)))  # λ
+train_dataloader = dict(batch_size=6, dataset=dict(pipeline={{_base_.train_pipeline_modality_dropout}}))

@@ -1,0 +1,9 @@
+# KARMMA teacher (KARMMA_T, Tab. 1) on epic_kitchens100: frozen pre-trained feature extractors, trainable
+# Θ-Average → fusion block → multi-head MLP; loss α·CE + β·InfoNCE (Eq. 1–3), α=0.7, β=0.3,
+# τ=0.1. Supply the feature extractors' checkpoints through each backbone's init_cfg.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/karmma_epic.py',
+    '../_base_/datasets/epic_kitchens100.py', '../_base_/schedules/karmma_teacher.py'
+]
+model = {{_base_.karmma_teacher}}
+train_dataloader = dict(batch_size=32)

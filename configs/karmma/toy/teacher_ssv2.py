@@ -1,0 +1,13 @@
+# Toy version of ../teacher_ssv2.py: same method and settings, tiny models and the toy
+# SSv2 + Something-Else-format data of tools/data/generate_toy_dataset.py; runs on a CPU in minutes.
+_base_ = ['../teacher_ssv2.py', '../../_base_/datasets/toy_sthv2.py']
+model = {{_base_.toy_teacher}}
+train_dataloader = dict(
+    batch_size=8, num_workers=2, persistent_workers=False, dataset={{_base_.toy_train_dataset}})
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False, dataset={{_base_.toy_val_dataset}})
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs={{_base_.toy_max_epochs}}, val_interval=10)
+param_scheduler = {{_base_.toy_schedule}}
+optim_wrapper = dict(optimizer=dict(lr={{_base_.toy_lr}}))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10, max_keep_ckpts=1))

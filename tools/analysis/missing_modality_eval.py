@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""Test models with every combination of modalities (KARMMA Tab. 1) or a missing probability
+sweep (KARMMA Fig. 4), and print the results as a table.
+
+Examples::
+
+    # Tab. 1 layout: all modalities, then every subset
+    python tools/analysis/missing_modality_eval.py \
+        --model Baseline configs/karmma/toy/baseline_epic.py work_dirs/toy_baseline_epic \
+        --model KARMMA_S configs/karmma/toy/student_epic.py work_dirs/toy_student_epic
+
+    # Fig. 4: each modality of each sample missing with probability p (seeded)
+    python tools/analysis/missing_modality_eval.py --model KARMMA_S CFG CKPT \
+        --missing-probs 0 0.1 0.3 0.5 0.7 0.9 --plot missing.png
+
+A checkpoint may be a file or a work dir (its ``last_checkpoint`` is used). The modalities
+hidden from a model go to ``test_cfg.drop_modalities`` of the recognizer that is tested (the
+student of a ``DistillRecognizer``), the probability sweep inserts ``MissingModalities(p,
+seed)`` before ``PackMultimodalInputs`` in the test pipeline; the teacher is never used.
+"""
+import argparse
+import itertools
+import json
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model', nargs=3, action='append', required=True,
+                        metavar=('NAME', 'CONFIG', 'CHECKPOINT'), help='a model to test')
+    parser.add_argument('--metric', default=None,
+                        help='metric to tabulate (default: action_top1, else top1)')
+    parser.add_argument('--missing-probs', nargs='+', type=float, default=None,
+                        help='probability sweep instead of modality combinations')
+    parser.add_argument('--seed', type=int, default=0, help='seed of MissingModalities')
+    parser.add_argument('--out', help='write all metrics as JSON here')
+    parser.add_argument('--plot', help='with --missing-probs: save a plot here (PNG)')
+    parser.add_argument('--work-dir', default='work_dirs/missing_modality_eval')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    return parser.parse_args()
+
+
+def resolve_checkpoint(path):
+    if osp.isdir(path):
+        pointer = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(pointer):
+            sys.exit(f'{path} has no last_checkpoint file: give the checkpoint file')
+        with open(pointer) as f:
+            return f.read().strip()
+    if not osp.isfile(path):
+        sys.exit(f'checkpoint {path} does not exist')
+    return path
+
+
+def combinations(modalities):
+    """Non-empty subsets, largest first, in the model's modality order (Tab. 1 order)."""
+    out = []
+    for size in range(len(modalities), 0, -1):
+        out.extend(itertools.combinations(modalities, size))
+    return out
+
+
+def label(combo):
+    return '+'.join(LETTERS.get(m, m) for m in combo)
+
+
+def tested_recognizer(runner):
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    return getattr(model, 'student', model)
+
+
+def build_runner(cfg_path, ckpt, work_dir, cfg_options, missing_p=None, seed=0):
+    cfg = Config.fromfile(cfg_path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.work_dir = work_dir
+    cfg.load_from = resolve_checkpoint(ckpt)
+    cfg.log_level = 'WARNING'
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
+    if missing_p is not None:
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        idx = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackMultimodalInputs')
+        pipeline.insert(idx, dict(type='MissingModalities', p=missing_p, seed=seed))
+    return Runner.from_cfg(cfg)
+
+
+def pick_metric(metrics, wanted):
+    if wanted:
+        return metrics[wanted]
+    for key in ('action_top1', 'top1'):
+        if key in metrics:
+            return metrics[key]
+    return next(iter(metrics.values()))
+
+
+def print_table(title, row_names, columns):
+    names = list(columns)
+    width = max(len(r) for r in row_names + [title]) + 2
+    print('\n' + title.ljust(width) + ''.join(f'{n:>14}' for n in names))
+    for i, r in enumerate(row_names):
+        print(r.ljust(width) + ''.join(f'{100 * columns[n][i]:>14.2f}' for n in names))
+
+
+def main():
+    args = parse_args()
+    results, columns = {}, {}
+    if args.missing_probs is None:
+        rows = None
+        for name, cfg_path, ckpt in args.model:
+            runner = build_runner(cfg_path, ckpt, osp.join(args.work_dir, name),
+                                  args.cfg_options)
+            model = tested_recognizer(runner)
+            modalities = tuple(model.modalities)
+            combos = combinations(modalities)
+            rows = rows or [label(c) for c in combos]
+            results[name], columns[name] = {}, []
+            base_drop = list(model.test_cfg.get('drop_modalities', []))
+            for combo in combos:
+                model.test_cfg['drop_modalities'] = base_drop + [
+                    m for m in modalities if m not in combo]
+                metrics = runner.test()
+                results[name][label(combo)] = metrics
+                columns[name].append(pick_metric(metrics, args.metric))
+        print_table('Inference modalities', rows, columns)
+    else:
+        rows = [f'p={p:g}' for p in args.missing_probs]
+        for name, cfg_path, ckpt in args.model:
+            results[name], columns[name] = {}, []
+            for p in args.missing_probs:
+                runner = build_runner(cfg_path, ckpt, osp.join(args.work_dir, name),
+                                      args.cfg_options, missing_p=p, seed=args.seed)
+                metrics = runner.test()
+                results[name][f'{p:g}'] = metrics
+                columns[name].append(pick_metric(metrics, args.metric))
+        print_table('Missing probability', rows, columns)
+        if args.plot:
+            import matplotlib
+            matplotlib.use('Agg')
+            import matplotlib.pyplot as plt
+            fig, ax = plt.subplots(figsize=(5, 3.5))
+            for name in columns:
+                ax.plot(args.missing_probs, [100 * v for v in columns[name]], 'o-', label=name)
+            ax.set_xlabel('probability of a missing modality')
+            ax.set_ylabel(args.metric or 'accuracy (%)')
+            ax.legend()
+            fig.tight_layout()
+            fig.savefig(args.plot, dpi=120)
+            print(f'plot saved to {args.plot}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    main()
