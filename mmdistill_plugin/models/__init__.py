@@ -1,1 +1,2 @@
-from . import backbones, distillers, fusion, heads, losses, necks, recognizers, utils  # noqa: F401
+from . import (backbones, data_preprocessors, distillers, fusion, heads, losses,  # noqa: F401
+               necks, recognizers, utils)

@@ -22,11 +22,12 @@ import argparse
 import itertools
 import json
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+
+from mmdistill_plugin.models.distillers.teacher_loading import resolve_checkpoint
 
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 
@@ -45,18 +46,6 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/missing_modality_eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
     return parser.parse_args()
-
-
-def resolve_checkpoint(path):
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            sys.exit(f'{path} has no last_checkpoint file: give the checkpoint file')
-        with open(pointer) as f:
-            return f.read().strip()
-    if not osp.isfile(path):
-        sys.exit(f'checkpoint {path} does not exist')
-    return path
 
 
 def combinations(modalities):

@@ -10,3 +10,7 @@ __all__ = [
     'MultimodalRandomResizedCrop', 'MultimodalCenterCrop', 'MultimodalFlip',
     'MultimodalColorJitter', 'ModalityDropout', 'MissingModalities', 'PackMultimodalInputs'
 ]
+from .omnivore import SampleOneModality  # noqa: E402
+from .render_boxes import RenderBoxes  # noqa: E402
+
+__all__ += ['RenderBoxes', 'SampleOneModality']

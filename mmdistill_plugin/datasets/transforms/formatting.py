@@ -11,6 +11,10 @@ from mmaction.structures import ActionDataSample
 
 from ._utils import VISUAL_MODALITIES
 
+#: modalities packed as ``[N, C, T, H, W]``: the visual ones plus rendered video-like ones
+#: (``boxes_image`` from :class:`RenderBoxes`).
+VIDEO_LIKE_MODALITIES = VISUAL_MODALITIES + ('boxes_image', )
+
 
 def _label_tensor(v) -> torch.Tensor:
     if isinstance(v, torch.Tensor):
@@ -23,8 +27,9 @@ class PackMultimodalInputs(BaseTransform):
     """Pack per-modality arrays (docs/data_model.md "Packed sample").
 
     ``inputs[m]`` (``N = num_crops * num_clips``, ``T = clip_len``):
-    ``rgb`` / ``flow`` / ``depth`` / ``rgb_diff``: float32 ``[N, C, T, H, W]`` from
-    ``[N*T, H, W, C]`` (same reshape as MMAction2's ``FormatShape('NCTHW')``);
+    ``rgb`` / ``flow`` / ``depth`` / ``rgb_diff`` / ``boxes_image``: float32
+    ``[N, C, T, H, W]`` from ``[N*T, H, W, C]`` (same reshape as MMAction2's
+    ``FormatShape('NCTHW')``);
     ``audio``: float32 ``[N, 1, F, M]`` (the segment's spectrogram repeated for each of the
     ``num_clips`` clips); ``boxes``: float32 ``[N, T, K, 6]``.
 
@@ -43,7 +48,8 @@ class PackMultimodalInputs(BaseTransform):
                  meta_keys: Sequence[str] = ('sample_idx', 'video_id', 'narration_id',
                                              'participant_id', 'start_timestamp',
                                              'stop_timestamp', 'frame_inds', 'img_shape',
-                                             'flip', 'crop_bbox', 'num_clips', 'clip_len')
+                                             'flip', 'crop_bbox', 'num_clips', 'clip_len',
+                                             'omnivore_modality')
                  ) -> None:
         self.modalities = tuple(modalities) if modalities is not None else None
         self.meta_keys = tuple(meta_keys)
@@ -59,7 +65,7 @@ class PackMultimodalInputs(BaseTransform):
                 raise KeyError(f'PackMultimodalInputs: modality {m!r} not in results '
                                f'(add its loader to the pipeline)')
             arr = np.asarray(results[m])
-            if m in VISUAL_MODALITIES:
+            if m in VIDEO_LIKE_MODALITIES:
                 clip_len = int(results.get('clip_len', arr.shape[0] // num_clips))
                 x = arr.reshape((-1, num_clips, clip_len) + arr.shape[1:])
                 x = np.transpose(x, (0, 1, 5, 2, 3, 4))

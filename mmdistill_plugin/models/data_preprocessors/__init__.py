@@ -1,0 +1,4 @@
+# Copyright (c) mmdistill contributors.
+from .select_modality import SelectModality
+
+__all__ = ['SelectModality']
