@@ -8,6 +8,7 @@ from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
 
+from .feature_distill import FeatureDistillation
 from .teacher_loading import load_teacher
 
 
@@ -83,7 +84,13 @@ class DistillRecognizer(BaseModel):
         teacher_ckpt (str, optional): Teacher checkpoint. ``None`` only for teachers that load
             their own weights (``LogitEnsemble``) or for tests.
         teacher_ckpt_prefix (str): Key prefix selecting the teacher inside the checkpoint.
-        distill_losses (dict): ``name -> loss config`` (names must contain ``loss``).
+        distill_losses (dict): ``name -> loss config`` (names must contain ``loss``), applied to
+            (student logits, teacher logits).
+        feature_distill (dict, optional): ``name -> FeatureDistillation`` arguments
+            (``student_layer``, ``teacher_layer``, ``loss``, ``projection``): distillation at
+            intermediate layers, e.g. ``loss_feat=dict(student_layer='backbone.layers.1',
+            teacher_layer='backbone.layers.1', projection=dict(in_channels=192,
+            out_channels=384))``.
         student_modality / teacher_modality (str, optional): Feed a single-modality model with
             ``inputs[modality]`` (e.g. ``'rgb'`` for an RGB student); ``None`` passes the dict.
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor`` (device move).
@@ -98,6 +105,7 @@ class DistillRecognizer(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  teacher_ckpt_prefix: str = '',
                  distill_losses: Optional[dict] = None,
+                 feature_distill: Optional[dict] = None,
                  student_modality: Optional[str] = None,
                  teacher_modality: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -118,7 +126,11 @@ class DistillRecognizer(BaseModel):
         self.teacher_ckpt = teacher_ckpt
         self.distill_losses = ModuleDict(
             {name: MODELS.build(cfg) for name, cfg in (distill_losses or {}).items()})
-        for name in self.distill_losses:
+        self.feature_distill = ModuleDict(
+            {name: FeatureDistillation(**cfg) for name, cfg in (feature_distill or {}).items()})
+        for fd in self.feature_distill.values():
+            fd.attach(self.student, teacher_model)
+        for name in list(self.distill_losses) + list(self.feature_distill):
             if 'loss' not in name:
                 raise ValueError(f'distill loss name {name!r} must contain "loss" so that '
                                  'mmengine adds it to the total loss')
@@ -149,12 +161,20 @@ class DistillRecognizer(BaseModel):
         return recognizer_logits(self.teacher, t_inputs, t_samples, test_mode=False)
 
     def loss(self, inputs, data_samples) -> dict:
-        teacher_logits = self.teacher_logits(inputs, data_samples)
-        s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
-                                               self.student_modality, True)
-        losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
+        for fd in self.feature_distill.values():
+            fd.recording(True)
+        try:
+            teacher_logits = self.teacher_logits(inputs, data_samples)
+            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
+                                                   self.student_modality, True)
+            losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
+        finally:
+            for fd in self.feature_distill.values():
+                fd.recording(False)
         for name, loss_fn in self.distill_losses.items():
             losses[name] = loss_fn(student_logits, teacher_logits)
+        for name, fd in self.feature_distill.items():
+            losses[name] = fd()
         return losses
 
     def predict(self, inputs, data_samples):

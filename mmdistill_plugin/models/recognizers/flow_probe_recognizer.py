@@ -1,5 +1,4 @@
 """D3D's flow probe: decode optical flow from a recognizer's intermediate features (§3.1-3.2)."""
-import difflib
 from typing import Optional
 
 import torch
@@ -7,6 +6,8 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
+
+from ..utils import find_module
 from ..distillers.teacher_loading import load_teacher
 from ..heads.flow_decoder_probe import dequantise_flow, epe, flow_from_prediction
 
@@ -19,25 +20,6 @@ class _FeatureCaptured(Exception):
     def __init__(self, feature):
         super().__init__()
         self.feature = feature
-
-
-def find_module(model: nn.Module, name: str) -> nn.Module:
-    """``dict(model.named_modules())[name]`` with a helpful error.
-
-    Raises:
-        KeyError: naming the layer and listing close candidates among the module names.
-    """
-    modules = dict(model.named_modules())
-    if name in modules and name != '':
-        return modules[name]
-    names = [n for n in modules if n]
-    close = difflib.get_close_matches(name, names, n=8, cutoff=0.6)
-    parent = name.rsplit('.', 1)[0] if '.' in name else ''
-    siblings = [n for n in names if n.startswith(parent + '.') and n.count('.') ==
-                name.count('.')] if parent else [n for n in names if '.' not in n]
-    candidates = list(dict.fromkeys(close + siblings[:8])) or names[:8]
-    raise KeyError(f'feature_layer {name!r} is not a module of the recognizer; close '
-                   f'candidates: {candidates}')
 
 
 @MODELS.register_module()
