@@ -26,4 +26,5 @@ def generate_tiny_toy(root):
 # Short runs of the toy configs: one evaluation and one checkpoint per epoch, few logs.
 SHORT = ['train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1',
          'default_hooks.logger.interval=1', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False',
          'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0']

@@ -77,7 +77,7 @@ def test_user_project_inherits_our_configs(tmp_path):
     cfg = Config.fromfile(str(user_cfg))
     assert cfg.custom_imports.imports == ['mmdistill_plugin']
     assert cfg.model.student.fusion.strategy == 'B2'
-    assert cfg.model.student.fusion.embed_dims == 32  # inherited
+    assert cfg.model.student.fusion.embed_dims == 32  # inherited from the toy student
     assert cfg.model.distill_losses.loss_kd == dict(type='KLDivergence', tau=2.0, loss_weight=0.3)
     assert cfg.train_dataloader.batch_size == 4
     model = build(cfg)

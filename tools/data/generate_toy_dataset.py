@@ -17,13 +17,14 @@ The same ``--seed`` gives byte-identical annotation files, JPEG frames, flow and
 
 LABEL DESIGN (EPIC toy; noun = 2 * colour_bit + shape_bit)
   verb (push=right, pull=left, lift=up, lower=down) = motion direction of the object
-    flow : object-region flow = displacement (strong; 15 % "low-texture" segments weak/noisy)
+    flow : object-region flow = displacement, plus a global camera drift of half of it (strong;
+           15 % "low-texture" segments weak/noisy)
     rgb  : only through the position change across frames (+ per-frame jitter) - weak
   noun colour bit (warm vs cool hue)  : rgb (10 % segments grey = no colour); audio pitch
     +4 semitone offset with +-3 semitone jitter (~83 % separable)
   noun shape bit (round vs square; pitch octave): rgb shape (35 % segments ambiguous shape);
     audio tone 300 Hz vs 1200 Hz (20 % segments the tone is replaced by a noise burst)
-  static clutter blobs of all colours/shapes, pixel noise, flicker, background audio noise.
+  static (nearly grey) clutter blobs of both shapes, pixel noise, flicker, background audio noise.
 
 LABEL DESIGN (SSv2 toy; 6 classes)
   direction (left->right / right->left / up / down): boxes trajectory, flow, rgb (weak)
@@ -259,7 +260,8 @@ def render_epic_video(job):
     bg = smooth_background(rng, size, size, (150, 175, 195), 35)
     n_clutter = int(rng.integers(3, 6))
     for _ in range(n_clutter):
-        col = hsv_to_bgr(rng.uniform(0, 360), rng.uniform(0.4, 1.0), rng.uniform(0.4, 0.95))
+        # clutter is (nearly) grey: only the object is coloured, its shape is not unique
+        col = hsv_to_bgr(rng.uniform(0, 360), rng.uniform(0.0, 0.15), rng.uniform(0.4, 0.95))
         r = rng.uniform(3.0, 6.0) * size / 64.0
         a = superellipse_alpha(xx, yy, [rng.uniform(0, size)], [rng.uniform(0, size)], r,
                                float(rng.choice([2.0, 6.0])))[0]
@@ -307,6 +309,9 @@ def render_epic_video(job):
         noise = rng.standard_normal((len(idx), size, size, 2), dtype=np.float32)
         flow[idx] += box[..., None] * (disp[idx, None, None, :] * gain[:, None, None, None]
                                        + noise * sigma[:, None, None, None])
+        # The hand-held camera follows the object a little: a global drift of half the
+        # object's displacement, so the verb is also in the mean flow of the frame.
+        flow[idx] += 0.5 * disp[idx, None, None, :] * gain[:, None, None, None]
     q = quantize_flow(flow)
     del flow
     for c, axis in enumerate(('u', 'v')):

@@ -3,7 +3,7 @@
 _base_ = ['../baseline_epic.py', '../../_base_/datasets/toy_epic.py']
 model = {{_base_.toy_student}}
 train_dataloader = dict(
-    batch_size=8, num_workers=2, persistent_workers=False, dataset={{_base_.toy_train_dataset}})
+    batch_size=8, num_workers=2, persistent_workers=True, dataset={{_base_.toy_train_dataset}})
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False, dataset={{_base_.toy_val_dataset}})
 test_dataloader = val_dataloader

@@ -4,7 +4,7 @@ _base_ = ['../student_epic.py', '../../_base_/datasets/toy_epic.py']
 model = dict(student={{_base_.toy_student}}, teacher={{_base_.toy_teacher}},
              teacher_ckpt='work_dirs/toy_teacher_epic')
 train_dataloader = dict(
-    batch_size=8, num_workers=2, persistent_workers=False, dataset={{_base_.toy_train_dataset_modality_dropout}})
+    batch_size=8, num_workers=2, persistent_workers=True, dataset={{_base_.toy_train_dataset_modality_dropout}})
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False, dataset={{_base_.toy_val_dataset}})
 test_dataloader = val_dataloader
