@@ -84,3 +84,16 @@ def test_dist_train_two_processes_on_cpu(toy_root):
     log = out.stdout + out.stderr
     assert 'Distributed launcher: pytorch' in log or 'world_size: 2' in log, log[-3000:]
     assert glob.glob(osp.join(toy_root, 'work_dirs/dist/epoch_1.pth'))
+
+
+@pytest.mark.parametrize('name', ['teacher', 'student'])
+def test_toy_ssv2_pipelines_load_every_modality(toy_root, name, monkeypatch):
+    from mmengine.config import Config
+    from mmaction.registry import DATASETS
+    monkeypatch.chdir(toy_root)
+    cfg = Config.fromfile(REPO / f'configs/karmma/toy/{name}_ssv2.py')
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        sample = DATASETS.build(loader.dataset)[0]
+        assert set(sample['inputs']) == {'rgb', 'flow', 'boxes'}
+        assert all(sample['data_samples'].metainfo['modality_present'].values())
+        assert sample['inputs']['rgb'].shape == (1, 3, 8, 32, 32)

@@ -8,7 +8,7 @@ data_root = 'data/sthv2'
 ann_root = f'{data_root}/annotations'
 labels_file = f'{ann_root}/labels.json'
 boxes_file = f'{ann_root}/annotations.json'
-data_prefix = dict(rgb=f'{data_root}/videos', flow=f'{data_root}/flow')
+data_prefix = dict(video=f'{data_root}/videos', flow=f'{data_root}/flow')
 modalities = ('rgb', 'flow', 'boxes')
 clip_len = 16
 max_boxes = 4

@@ -6,7 +6,7 @@ toy_data_root = 'data/toy/sthv2'
 toy_ann_root = f'{toy_data_root}/annotations'
 toy_common = dict(
     labels_file=f'{toy_ann_root}/labels.json', boxes_file=f'{toy_ann_root}/annotations.json',
-    data_prefix=dict(rgb=f'{toy_data_root}/videos', flow=f'{toy_data_root}/flow'),
+    data_prefix=dict(video=f'{toy_data_root}/videos', flow=f'{toy_data_root}/flow'),
     rgb_source='video', video_ext='.mp4')
 toy_clip_len = 8
 toy_size = 32

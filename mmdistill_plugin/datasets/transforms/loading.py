@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Optional, Sequence, Tuple
 
 import mmcv
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
@@ -43,6 +44,32 @@ def _open_video(path: str):
         return decord.VideoReader(path, num_threads=1)
     except Exception as e:  # decord.DECORDError and friends
         raise RuntimeError(f'cannot decode video {path}: {e}') from e
+
+
+def _read_video_cv2(path: str, indices) -> np.ndarray:
+    """Frames ``indices`` (0-based, sorted, unique) of a video with OpenCV, BGR ``[n, H, W, 3]``.
+
+    Fallback for decord, which fails on some small mp4v videos (frame widths it pads).
+
+    Raises:
+        RuntimeError: naming the file when a frame cannot be read.
+    """
+    cap = cv2.VideoCapture(path)
+    wanted, out, i = set(indices), {}, 0
+    try:
+        while len(out) < len(wanted):
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if i in wanted:
+                out[i] = frame
+            i += 1
+    finally:
+        cap.release()
+    missing = [k for k in indices if k not in out]
+    if missing:
+        raise RuntimeError(f'cannot decode frames {missing[:5]} of video {path}')
+    return np.stack([out[k] for k in indices])
 
 
 @lru_cache(maxsize=4096)
@@ -102,10 +129,10 @@ class LoadRGBFrames(BaseTransform):
             dec = np.clip(inds - 1, 0, n - 1)
             uniq, inv = np.unique(dec, return_inverse=True)
             try:
-                frames = vr.get_batch(uniq.tolist()).asnumpy()
-            except Exception as e:
-                raise RuntimeError(f'cannot decode frames of video {path}: {e}') from e
-            return np.ascontiguousarray(frames[inv][..., ::-1]), path  # RGB -> BGR
+                frames = vr.get_batch(uniq.tolist()).asnumpy()[..., ::-1]  # RGB -> BGR
+            except Exception:  # decord.DECORDError: retry with OpenCV, which names the file
+                frames = _read_video_cv2(path, uniq.tolist())
+            return np.ascontiguousarray(frames[inv]), path
         if 'frame_dir' not in results:
             raise KeyError('LoadRGBFrames needs results["filename"] (video) or '
                            'results["frame_dir"] (frames)')

@@ -1,0 +1,165 @@
+# Toy pieces for configs/mm2rgb/toy/ and configs/d3d/toy/: the toy SSv2 + Something-Else-format
+# data of tools/data/generate_toy_dataset.py (data/toy/sthv2: 6 classes, 64×64 mp4 videos, x/y
+# flow, boxes; direction is in boxes / flow / rgb, push vs pull only in the rgb hand pose), tiny
+# models with the paper's structure, and a short schedule, so each training runs on a CPU in
+# about a minute. Toy configs inherit the paper config and this file and only swap these in.
+# Toy deviations from the paper (all for CPU speed on 72 training videos):
+#   - TimeSformer: 64-d, 2 layers, 4 heads, 32×32 input, 8×8 patches, 8 frames, from scratch
+#     (no ImageNet weights); STLT: 64-d, 1 spatial + 2 temporal layers, 4 heads;
+#     R(2+1)D-18 (D3D): 8 base channels, no max-pool after conv1 (32×32 input);
+#   - crop area (0.6, 1.0) of the 64×64 frame resized to 32×32 (paper: MMAction2 default crop
+#     to 224²); colour jitter as the paper configs;
+#   - flow normalised with std 10 (not 127.5): the toy's flow is a few pixels, as in toy_sthv2;
+#   - schedule: 30 epochs (Omnivore 3× = 90), peak lr 1e-3 (paper 20 epochs, 5e-5), same shape
+#     (linear warm-up over the first 10 %, linear decay to 0), AdamW, wd 1e-3, clip 5.0.
+toy_data_root = 'data/toy/sthv2'
+toy_ann_root = f'{toy_data_root}/annotations'
+toy_clip_len = 8
+toy_size = 32
+toy_max_boxes = 4
+toy_num_classes = 6
+toy_embed_dims = 64
+
+_toy_load = dict(rgb=dict(type='LoadRGBFrames'), flow=dict(type='LoadFlowFrames'),
+                 boxes=dict(type='LoadBoxes', max_boxes=toy_max_boxes))
+
+
+# Boxes alone: no frames to crop against (the spatial transforms need a visual reference), so
+# STLT sees the full-frame layout (boxes normalised by the frame size), train and test.
+def _toy_boxes_pipeline(test_mode):
+    return [dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1, test_mode=test_mode),
+            _toy_load['boxes'], dict(type='PackMultimodalInputs')]
+
+
+def _toy_train_pipeline(mods):
+    if 'rgb' not in mods and 'flow' not in mods:
+        return _toy_boxes_pipeline(test_mode=False)
+    return [
+        dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1),
+        *[_toy_load[m] for m in mods],
+        dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
+        dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
+        dict(type='MultimodalColorJitter'),
+        dict(type='PackMultimodalInputs'),
+    ]
+
+
+def _toy_test_pipeline(mods):
+    if 'rgb' not in mods and 'flow' not in mods:
+        return _toy_boxes_pipeline(test_mode=True)
+    return [
+        dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1, test_mode=True),
+        *[_toy_load[m] for m in mods],
+        dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
+        dict(type='PackMultimodalInputs'),
+    ]
+
+
+# same keys as the paper's train_datasets / test_datasets entries, so merging replaces them all
+def _toy_dataset(mods, split, pipeline, test_mode=False):
+    return dict(type='SomethingSomethingV2Dataset', ann_file=f'{toy_ann_root}/{split}.json',
+                labels_file=f'{toy_ann_root}/labels.json',
+                boxes_file=f'{toy_ann_root}/annotations.json' if 'boxes' in mods else None,
+                data_prefix=dict(video=f'{toy_data_root}/videos', flow=f'{toy_data_root}/flow'),
+                modalities=tuple(mods), rgb_source='video', video_ext='.mp4',
+                pipeline=pipeline, test_mode=test_mode)
+
+
+_toy_sets = dict(rgb=('rgb', ), flow=('flow', ), boxes=('boxes', ), rgb_flow=('rgb', 'flow'),
+                 rgb_boxes=('rgb', 'boxes'), rgb_flow_boxes=('rgb', 'flow', 'boxes'))
+toy_train_datasets = {k: _toy_dataset(v, 'train', _toy_train_pipeline(v))
+                      for k, v in _toy_sets.items()}
+toy_test_datasets = {k: _toy_dataset(v, 'validation', _toy_test_pipeline(v), True)
+                     for k, v in _toy_sets.items()}
+toy_train_datasets['omnivore'] = _toy_dataset(('rgb', 'flow', 'boxes'), 'train', [
+    *_toy_train_pipeline(('rgb', 'flow', 'boxes'))[:-1],
+    dict(type='RenderBoxes', thickness=2),
+    dict(type='SampleOneModality', probs=dict(rgb=1 / 3, flow=1 / 3, boxes_image=1 / 3),
+         out_key='rgb', test_modality='rgb'),
+    dict(type='PackMultimodalInputs', modalities=('rgb', )),
+])
+toy_test_datasets['omnivore'] = toy_test_datasets['rgb']
+toy_train_dataloader = dict(batch_size=8, num_workers=2, persistent_workers=True)
+toy_val_dataloader = dict(batch_size=18, num_workers=2, persistent_workers=False)
+
+
+# ---- models (every key of the paper model dicts is set, so a merge replaces them) ----------
+def _toy_timesformer(in_channels):
+    return dict(type='TimeSformer', num_frames=toy_clip_len, img_size=toy_size, patch_size=8,
+                embed_dims=toy_embed_dims, num_heads=4, num_transformer_layers=2,
+                in_channels=in_channels, attention_type='divided_space_time', dropout_ratio=0.0,
+                pretrained=None)
+
+
+_toy_head = dict(type='TimeSformerHead', num_classes=toy_num_classes, in_channels=toy_embed_dims,
+                 average_clips='prob')
+toy_rgb_model = dict(
+    type='Recognizer3D', backbone=_toy_timesformer(3), cls_head=_toy_head,
+    data_preprocessor=dict(
+        type='SelectModality', modality='rgb',
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5, 127.5],
+                          std=[127.5, 127.5, 127.5], to_rgb=True, format_shape='NCTHW')))
+toy_flow_model = dict(
+    type='Recognizer3D', backbone=_toy_timesformer(2), cls_head=_toy_head,
+    data_preprocessor=dict(
+        type='SelectModality', modality='flow',
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[10.0, 10.0],
+                          format_shape='NCTHW')))
+toy_boxes_model = dict(
+    type='BoxRecognizer',
+    backbone=dict(type='STLT', embed_dims=toy_embed_dims, num_spatial_layers=1,
+                  num_temporal_layers=2, num_heads=4, max_boxes=toy_max_boxes,
+                  max_frames=toy_clip_len, dropout=0.1),
+    cls_head=dict(type='MultiHeadMLP', in_channels=toy_embed_dims, num_classes=toy_num_classes),
+    data_preprocessor=dict(
+        type='SelectModality', modality='boxes',
+        preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCHW')))
+toy_baseline_members = dict(
+    rgb=dict(model=toy_rgb_model, checkpoint='work_dirs/toy_baseline_rgb_sthv2', modality='rgb'),
+    flow=dict(model=toy_flow_model, checkpoint='work_dirs/toy_baseline_flow_sthv2',
+              modality='flow'),
+    boxes=dict(model=toy_boxes_model, checkpoint='work_dirs/toy_baseline_boxes_sthv2',
+               modality='boxes'))
+
+# D3D: tiny R(2+1)D-18 streams (8 base channels; layer2 = 16 channels at 8×8 for 32² input)
+_toy_r2plus1d = dict(
+    type='ResNet2Plus1d', depth=18, pretrained=None, pretrained2d=False, in_channels=3,
+    base_channels=8, norm_eval=False, conv_cfg=dict(type='Conv2plus1d'),
+    norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3), act_cfg=dict(type='ReLU'),
+    conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, with_pool1=False,
+    inflate=(1, 1, 1, 1), spatial_strides=(1, 2, 2, 2), temporal_strides=(1, 2, 2, 2),
+    zero_init_residual=False)
+_toy_d3d_head = dict(type='I3DHead', num_classes=toy_num_classes, in_channels=64,
+                     spatial_type='avg', dropout_ratio=0.0, average_clips='prob')
+toy_d3d_rgb_model = dict(
+    type='Recognizer3D', backbone=_toy_r2plus1d, cls_head=_toy_d3d_head,
+    data_preprocessor=dict(
+        type='SelectModality', modality='rgb',
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                          std=[58.395, 57.12, 57.375], to_rgb=True, format_shape='NCTHW')))
+toy_d3d_flow_model = dict(
+    type='Recognizer3D', backbone=dict(_toy_r2plus1d, in_channels=2), cls_head=_toy_d3d_head,
+    data_preprocessor=dict(
+        type='SelectModality', modality='flow',
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[10.0, 10.0],
+                          format_shape='NCTHW')))
+toy_d3d_probe_channels = 16
+
+# ---- schedule: 30 epochs, peak lr 1e-3, linear warm-up 10 % then linear decay to 0 ----------
+toy_max_epochs = 30
+toy_lr = 1e-3
+toy_param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, by_epoch=True, begin=0,
+         end=toy_max_epochs * 0.1, convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True,
+         begin=toy_max_epochs * 0.1, end=toy_max_epochs, convert_to_iter_based=True),
+]
+toy_omnivore_max_epochs = 3 * toy_max_epochs
+toy_omnivore_param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, by_epoch=True, begin=0,
+         end=toy_omnivore_max_epochs * 0.1, convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True,
+         begin=toy_omnivore_max_epochs * 0.1, end=toy_omnivore_max_epochs,
+         convert_to_iter_based=True),
+]
+toy_default_hooks = dict(logger=dict(interval=9), checkpoint=dict(interval=10, max_keep_ckpts=1))

@@ -1,0 +1,32 @@
+# D3D (d3d.txt §4) models on Something-Something V2: a flow ("temporal stream") teacher and an
+# RGB ("spatial stream") student of the SAME architecture, as in the paper (S3D-G for both).
+# We use R(2+1)D-18 (MMAction2's ResNet2Plus1d), a 3D CNN like S3D-G: its stages give
+# [B, C, T, H, W] feature maps, which the D3D flow-decoder probe needs (FlowProbeRecognizer;
+# a TimeSformer's intermediate outputs are token sequences, not feature maps). layer2 (128
+# channels, 28×28 for 224² input) is the probed layer, close to S3D-G's "3A" and its 28×28.
+# Neither stream is pretrained here (the paper starts from S3D-G's Kinetics training; point
+# `pretrained` at an MMAction2 R(2+1)D checkpoint if you have one).
+d3d_num_classes = 174
+d3d_rgb_preprocessor = dict(
+    type='SelectModality', modality='rgb',
+    preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                      std=[58.395, 57.12, 57.375], to_rgb=True, format_shape='NCTHW'))
+d3d_flow_preprocessor = dict(
+    type='SelectModality', modality='flow',
+    preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[127.5, 127.5],
+                      format_shape='NCTHW'))
+r2plus1d_18 = dict(
+    type='ResNet2Plus1d', depth=18, pretrained=None, pretrained2d=False, in_channels=3,
+    base_channels=64, norm_eval=False, conv_cfg=dict(type='Conv2plus1d'),
+    norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3), act_cfg=dict(type='ReLU'),
+    conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, with_pool1=True,
+    inflate=(1, 1, 1, 1), spatial_strides=(1, 2, 2, 2), temporal_strides=(1, 2, 2, 2),
+    zero_init_residual=False)
+d3d_head = dict(type='I3DHead', num_classes=d3d_num_classes, in_channels=512,
+                spatial_type='avg', dropout_ratio=0.5, average_clips='prob')
+d3d_rgb_model = dict(type='Recognizer3D', backbone=r2plus1d_18, cls_head=d3d_head,
+                     data_preprocessor=d3d_rgb_preprocessor)
+d3d_flow_model = dict(type='Recognizer3D', backbone=dict(r2plus1d_18, in_channels=2),
+                      cls_head=d3d_head, data_preprocessor=d3d_flow_preprocessor)
+d3d_probe_layer = 'backbone.layer2'      # the student's layer the flow decoder reads
+d3d_probe_channels = 128                 # its channels (R(2+1)D-18 layer2)

@@ -1,0 +1,23 @@
+# D3D step 2 (d3d.txt §4, Eq. 1-2): the RGB spatial stream (R(2+1)D-18) learns from labels and
+# from the frozen flow teacher (teacher_flow_sthv2.py, loaded from its checkpoint):
+#   L = CE(f_s(x), y) + λ · (1/N) Σ_i (f_s(x_i) − f_t(x_i))²,  λ = 1 (LogitMSE, mean over
+#   batch and classes of the pre-softmax outputs).
+# Teacher and student see the same clip (one pipeline loads rgb + flow with one crop draw); at
+# inference the teacher is discarded: RGB only. Distillation at an intermediate layer (D3D's
+# optional variant) can be added with feature_distill=dict(loss_feat=dict(...)).
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/d3d_r2plus1d_sthv2.py',
+    '../_base_/datasets/sthv2_mm2rgb.py', '../_base_/schedules/mm2rgb.py'
+]
+lambda_d3d = 1.0   # λ of Eq. 1, "λ = 1 conveniently serves as a good setting"
+model = dict(
+    type='DistillRecognizer',
+    student=_base_.d3d_rgb_model,
+    teacher=_base_.d3d_flow_model,
+    teacher_ckpt='work_dirs/d3d_teacher_flow_sthv2',  # a checkpoint file or the teacher's work dir
+    distill_losses=dict(loss_kd=dict(type='LogitMSE', loss_weight=lambda_d3d)),
+    student_modality='rgb',
+    teacher_modality='flow')
+train_dataloader = dict(dataset=_base_.train_datasets['rgb_flow'])
+val_dataloader = dict(dataset=_base_.test_datasets['rgb'])
+test_dataloader = val_dataloader
