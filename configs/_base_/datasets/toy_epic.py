@@ -94,8 +94,8 @@ toy_train_dataset_modality_dropout = dict(toy_train_dataset,
 
 # The paper schedules (warm-up then cosine) shrunk to toy_max_epochs; with so few iterations
 # the tiny models need a peak lr of 1e-3 (paper: teacher 5e-4, student 1e-4).
-toy_max_epochs = 30
-toy_warmup_epochs = 3
+toy_max_epochs = 60
+toy_warmup_epochs = 6
 toy_lr = 1e-3
 
 

@@ -77,8 +77,8 @@ def _toy_model(embed_dims, fusion_dims, num_layers, attn_drop, stlt_layers):
 toy_teacher = dict(_toy_model(48, 64, 2, 0.3, (2, 2)), frozen_backbones=False)
 toy_student = _toy_model(32, 32, 1, 0.0, (1, 2))
 
-toy_max_epochs = 30
-toy_warmup_epochs = 3
+toy_max_epochs = 60
+toy_warmup_epochs = 6
 toy_lr = 1e-3
 toy_schedule = [
     dict(type='LinearLR', start_factor=1e-5 / toy_lr, end_factor=1.0, by_epoch=True,

@@ -7,7 +7,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False, dataset={{_base_.toy_val_dataset}})
 test_dataloader = val_dataloader
-train_cfg = dict(max_epochs={{_base_.toy_max_epochs}}, val_interval=10)
+train_cfg = dict(max_epochs={{_base_.toy_max_epochs}}, val_interval=20)
 param_scheduler = {{_base_.toy_schedule}}
 optim_wrapper = dict(optimizer=dict(lr={{_base_.toy_lr}}))
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=20, max_keep_ckpts=1))

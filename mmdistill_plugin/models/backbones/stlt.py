@@ -103,7 +103,12 @@ class STLT(BaseModule):
         ])
         self.norm = nn.LayerNorm(embed_dims)
         self.dropout = nn.Dropout(dropout)
-        for p in (self.frame_token, self.temporal_pos, self.cls_token):
+        # Embeddings on the scale of the coordinate projection (trunc-normal 0.02, the Linear
+        # init_cfg): nn.Embedding's N(0, 1) would swamp the box coordinates after the sum.
+        embeds = [self.category_embed.weight]
+        if self.slot_embed is not None:
+            embeds.append(self.slot_embed.weight)
+        for p in (self.frame_token, self.temporal_pos, self.cls_token, *embeds):
             if p is not None:
                 nn.init.trunc_normal_(p, std=0.02)
 
