@@ -14,6 +14,23 @@ def _as_dict(logits: Logits) -> Dict[str, torch.Tensor]:
     return logits if isinstance(logits, dict) else {'item': logits}
 
 
+def paired_logits(student_logits: Logits, teacher_logits: Logits):
+    """``(head, student, detached teacher)`` per head, checking heads and shapes match.
+
+    Raises:
+        ValueError: if the two inputs have different heads or shapes.
+    """
+    s_all, t_all = _as_dict(student_logits), _as_dict(teacher_logits)
+    if set(s_all) != set(t_all):
+        raise ValueError(f'student heads {sorted(s_all)} != teacher heads {sorted(t_all)}')
+    for name, s in s_all.items():
+        t = t_all[name].detach()
+        if s.shape != t.shape:
+            raise ValueError(f'head {name!r}: student logits {tuple(s.shape)} and teacher '
+                             f'logits {tuple(t.shape)} differ')
+        yield name, s, t
+
+
 @MODELS.register_module()
 class KLDivergence(BaseModule):
     r"""``loss_weight · τ² · KL(softmax(t/τ) ‖ softmax(s/τ))``, averaged over the batch.
@@ -43,15 +60,8 @@ class KLDivergence(BaseModule):
         self.loss_weight = float(loss_weight)
 
     def forward(self, student_logits: Logits, teacher_logits: Logits) -> torch.Tensor:
-        s_all, t_all = _as_dict(student_logits), _as_dict(teacher_logits)
-        if set(s_all) != set(t_all):
-            raise ValueError(f'student heads {sorted(s_all)} != teacher heads {sorted(t_all)}')
         losses = []
-        for name, s in s_all.items():
-            t = t_all[name].detach()
-            if s.shape != t.shape:
-                raise ValueError(f'head {name!r}: student logits {tuple(s.shape)} and teacher '
-                                 f'logits {tuple(t.shape)} differ')
+        for _, s, t in paired_logits(student_logits, teacher_logits):
             log_p_s = F.log_softmax(s / self.tau, dim=-1)
             log_p_t = F.log_softmax(t / self.tau, dim=-1)
             kl = F.kl_div(log_p_s, log_p_t, reduction='batchmean', log_target=True)

@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 
-from .kl_divergence import _as_dict
+from .kl_divergence import paired_logits
 
 Logits = Union[torch.Tensor, Dict[str, torch.Tensor]]
 
@@ -30,14 +30,5 @@ class LogitMSE(BaseModule):
         self.loss_weight = float(loss_weight)
 
     def forward(self, student_logits: Logits, teacher_logits: Logits) -> torch.Tensor:
-        s_all, t_all = _as_dict(student_logits), _as_dict(teacher_logits)
-        if set(s_all) != set(t_all):
-            raise ValueError(f'student heads {sorted(s_all)} != teacher heads {sorted(t_all)}')
-        losses = []
-        for name, s in s_all.items():
-            t = t_all[name].detach()
-            if s.shape != t.shape:
-                raise ValueError(f'head {name!r}: student logits {tuple(s.shape)} and teacher '
-                                 f'logits {tuple(t.shape)} differ')
-            losses.append(F.mse_loss(s, t))
+        losses = [F.mse_loss(s, t) for _, s, t in paired_logits(student_logits, teacher_logits)]
         return self.loss_weight * torch.stack(losses).mean()
