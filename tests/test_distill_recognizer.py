@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmaction.registry import MODELS
-from mmdistill_plugin.models.distillers import TeacherCheckpointError
+from mmdistill_plugin.models.utils import TeacherCheckpointError
 from tiny_models import tiny_batch, tiny_recognizer
 
 

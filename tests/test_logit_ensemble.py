@@ -7,7 +7,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.structures import LabelData
 
 from mmaction.registry import MODELS
-from mmdistill_plugin.models.distillers import TeacherCheckpointError
+from mmdistill_plugin.models.utils import TeacherCheckpointError
 from tiny_models import tiny_batch, tiny_swin
 
 RGB_NORM = dict(mean=[128.] * 3, std=[64.] * 3)

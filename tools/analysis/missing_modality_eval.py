@@ -27,7 +27,7 @@ from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mmdistill_plugin.models.distillers.teacher_loading import resolve_checkpoint
+from mmdistill_plugin.models.utils import resolve_checkpoint
 
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 

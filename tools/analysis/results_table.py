@@ -24,7 +24,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdistill_plugin.models.distillers.teacher_loading import resolve_checkpoint
+from mmdistill_plugin.models.utils import resolve_checkpoint
 
 
 def parse_args():

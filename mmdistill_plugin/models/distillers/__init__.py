@@ -1,4 +1,4 @@
 from .distill_recognizer import DistillRecognizer
-from .teacher_loading import TeacherCheckpointError, load_teacher
+from .feature_distill import FeatureDistillation
 
-__all__ = ['DistillRecognizer', 'TeacherCheckpointError', 'load_teacher']
+__all__ = ['DistillRecognizer', 'FeatureDistillation']

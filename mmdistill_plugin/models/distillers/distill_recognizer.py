@@ -8,52 +8,8 @@ from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
 
+from ..utils import load_teacher, recognizer_logits, select_inputs, student_loss_and_logits
 from .feature_distill import FeatureDistillation
-from .teacher_loading import load_teacher
-
-
-def recognizer_logits(model: nn.Module, inputs, data_samples, test_mode=False
-                      ) -> Dict[str, torch.Tensor]:
-    """Class logits ``dict(head -> [B, C])`` of any recognizer.
-
-    ``MultimodalRecognizer``/``LogitEnsemble`` expose ``forward_logits``; a plain MMAction2
-    recognizer (``Recognizer2D/3D/Audio``) is run through ``extract_feat`` and its ``cls_head``,
-    and its clip/segment scores are averaged per sample. A single head is named ``item``.
-    """
-    if hasattr(model, 'forward_logits'):
-        return model.forward_logits(inputs, data_samples, test_mode=test_mode)
-    feats, kwargs = model.extract_feat(inputs, data_samples=data_samples, test_mode=test_mode)
-    scores = model.cls_head(feats, **kwargs)
-    batch = len(data_samples)
-    if scores.shape[0] != batch:
-        scores = scores.view(batch, -1, scores.shape[-1]).mean(1)
-    return {'item': scores}
-
-
-def student_loss_and_logits(model: nn.Module, inputs, data_samples):
-    """The student's own losses (e.g. γ·CE) and the logits they came from."""
-    if hasattr(model, 'loss_and_logits'):
-        return model.loss_and_logits(inputs, data_samples)
-    feats, kwargs = model.extract_feat(inputs, data_samples=data_samples)
-    loss_aux = kwargs.pop('loss_aux', {})
-    scores = model.cls_head(feats, **kwargs)
-    losses = model.cls_head.loss_by_feat(scores, data_samples)
-    losses.update(loss_aux)
-    batch = len(data_samples)
-    logits = scores if scores.shape[0] == batch else \
-        scores.view(batch, -1, scores.shape[-1]).mean(1)
-    return losses, {'item': logits}
-
-
-def select_inputs(inputs, modality: Optional[str]):
-    """The inputs a model takes: all of a multimodal dict (``None``) or one modality's."""
-    if modality is None:
-        return dict(inputs) if isinstance(inputs, dict) else inputs
-    if not isinstance(inputs, dict) or modality not in inputs:
-        have = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
-        raise KeyError(f'modality {modality!r} is not in the batch inputs ({have}); add it to '
-                       f'the dataset modalities and the pipeline')
-    return inputs[modality]
 
 
 @MODELS.register_module()

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 from mmaction.registry import MODELS
 
 from ..utils import find_module
-from ..distillers.teacher_loading import load_teacher
+from ..utils import load_teacher
 from ..heads.flow_decoder_probe import dequantise_flow, epe, flow_from_prediction
 
 MODES = ('frozen', 'finetune')

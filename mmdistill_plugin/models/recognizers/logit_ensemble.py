@@ -8,8 +8,8 @@ from mmengine.model import BaseModel, ModuleDict
 from mmengine.structures import LabelData
 
 from mmaction.registry import MODELS
-from ..distillers.distill_recognizer import recognizer_logits, select_inputs
-from ..distillers.teacher_loading import TeacherCheckpointError, load_teacher
+from ..utils import (TeacherCheckpointError, load_teacher, recognizer_logits,
+                     select_inputs)
 
 
 def head_classes(model) -> Optional[Dict[str, int]]:
