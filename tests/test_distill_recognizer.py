@@ -87,7 +87,7 @@ def test_predict_uses_student(tmp_path):
 def test_teacher_checkpoint_mismatch_names_keys(tmp_path):
     _, ckpt = save_teacher(tmp_path, num_classes=dict(verb=3, noun=5))
     with pytest.raises(TeacherCheckpointError) as err:
-        MODELS.build(distiller_cfg(ckpt))
+        MODELS.build(distiller_cfg(ckpt)).train()  # the teacher is loaded when training starts
     msg = str(err.value)
     assert ckpt in msg and 'cls_head' in msg and 'noun' in msg and 'shape' in msg
     state = torch.load(ckpt, weights_only=False)
@@ -96,9 +96,9 @@ def test_teacher_checkpoint_mismatch_names_keys(tmp_path):
     state['state_dict']['extra.weight'] = torch.zeros(1)
     torch.save(state, ckpt)
     with pytest.raises(TeacherCheckpointError, match=r'missing keys[\s\S]*unexpected keys'):
-        MODELS.build(distiller_cfg(ckpt))
+        MODELS.build(distiller_cfg(ckpt)).train()
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        MODELS.build(distiller_cfg(str(tmp_path / 'nope.pth')))
+        MODELS.build(distiller_cfg(str(tmp_path / 'nope.pth'))).train()
 
 
 def test_teacher_from_work_dir_and_prefix(tmp_path):

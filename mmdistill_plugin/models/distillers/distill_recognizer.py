@@ -8,7 +8,8 @@ from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
 
-from ..utils import load_teacher, recognizer_logits, select_inputs, student_loss_and_logits
+from ..utils import (load_teacher, recognizer_logits, select_inputs, set_preprocessor_device,
+                     student_loss_and_logits)
 from .feature_distill import FeatureDistillation
 
 
@@ -70,22 +71,17 @@ class DistillRecognizer(BaseModel):
             data_preprocessor = dict(type='BaseDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = MODELS.build(student)
-        teacher_model = MODELS.build(teacher)
-        if hasattr(teacher_model, 'mask_key'):
-            teacher_model.mask_key = 'modality_present'
-        if teacher_ckpt is not None:
-            load_teacher(teacher_model, teacher_ckpt, teacher_ckpt_prefix)
-        teacher_model.requires_grad_(False)
-        teacher_model.eval()
-        # Held outside ``_modules``: no state_dict entry, no optimizer/DDP parameters.
-        object.__setattr__(self, 'teacher', teacher_model)
+        # The teacher is built and loaded only when a distillation loss needs it (first
+        # ``train()`` or ``loss``): testing, exporting and analysing a student need the student
+        # checkpoint alone. It is then held outside ``_modules``.
+        self._teacher_cfg = copy.deepcopy(teacher)
+        object.__setattr__(self, '_teacher', None)
         self.teacher_ckpt = teacher_ckpt
+        self.teacher_ckpt_prefix = teacher_ckpt_prefix
         self.distill_losses = ModuleDict(
             {name: MODELS.build(cfg) for name, cfg in (distill_losses or {}).items()})
         self.feature_distill = ModuleDict(
             {name: FeatureDistillation(**cfg) for name, cfg in (feature_distill or {}).items()})
-        for fd in self.feature_distill.values():
-            fd.attach(self.student, teacher_model)
         for name in list(self.distill_losses) + list(self.feature_distill):
             if 'loss' not in name:
                 raise ValueError(f'distill loss name {name!r} must contain "loss" so that '
@@ -93,15 +89,73 @@ class DistillRecognizer(BaseModel):
         self.student_modality = student_modality
         self.teacher_modality = teacher_modality
 
-    # The teacher lives outside the module tree: move it along and keep it in eval mode.
+    # ------------------------------------------------------------------ the frozen teacher
+    @property
+    def teacher_built(self) -> bool:
+        """Whether the teacher has been built (and loaded) yet."""
+        return self._teacher is not None
+
+    @property
+    def teacher(self) -> nn.Module:
+        """The frozen teacher, built and loaded from ``teacher_ckpt`` on first access."""
+        if self._teacher is None:
+            self.build_teacher()
+        return self._teacher
+
+    def build_teacher(self) -> nn.Module:
+        """Build the teacher from its config, load ``teacher_ckpt`` strictly and freeze it.
+
+        Called on first use (``train()`` or a loss). The teacher is put on the device of the
+        student's parameters (and its data preprocessors told so), set to eval mode, given
+        ``requires_grad=False``, and its feature-distillation layers are hooked.
+
+        Raises:
+            TeacherCheckpointError: when ``teacher_ckpt`` does not fit the teacher config.
+            FileNotFoundError: when ``teacher_ckpt`` does not exist.
+        """
+        if self._teacher is not None:
+            return self._teacher
+        teacher_model = MODELS.build(copy.deepcopy(self._teacher_cfg))
+        if hasattr(teacher_model, 'mask_key'):
+            teacher_model.mask_key = 'modality_present'
+        if self.teacher_ckpt is not None:
+            load_teacher(teacher_model, self.teacher_ckpt, self.teacher_ckpt_prefix)
+        teacher_model.requires_grad_(False)
+        teacher_model.eval()
+        param = next(self.student.parameters(), None)
+        if param is not None:
+            # ``BaseModel.to`` also records the device on the teacher's data preprocessors.
+            teacher_model.to(param.device)
+        for fd in self.feature_distill.values():
+            fd.attach(self.student, teacher_model)
+        # Held outside ``_modules``: no state_dict entry, no optimizer/DDP parameters.
+        object.__setattr__(self, '_teacher', teacher_model)
+        return teacher_model
+
+    # The teacher lives outside the module tree: every device move reaches it, and it stays
+    # in eval mode.
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
-        self.teacher._apply(fn, *args, **kwargs)
+        if self._teacher is not None:
+            self._teacher._apply(fn, *args, **kwargs)
         return self
+
+    def _set_device(self, device: torch.device) -> None:
+        """Record ``device`` on every data preprocessor, the teacher's included.
+
+        mmengine's ``BaseModel.to/cuda/cpu/...`` call this through ``self.apply``, which does
+        not reach modules held outside the module tree.
+        """
+        super()._set_device(device)
+        if self._teacher is not None:
+            set_preprocessor_device(self._teacher, device)
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.teacher.eval()
+        if mode and (self.distill_losses or self.feature_distill):
+            self.build_teacher()  # fail at the start of training, not at the first batch
+        if self._teacher is not None:
+            self._teacher.eval()
         return self
 
     def _preprocess(self, model: nn.Module, inputs, data_samples, modality, training):
@@ -117,6 +171,7 @@ class DistillRecognizer(BaseModel):
         return recognizer_logits(self.teacher, t_inputs, t_samples, test_mode=False)
 
     def loss(self, inputs, data_samples) -> dict:
+        self.build_teacher()  # no-op once built; hooks the feature-distillation layers
         for fd in self.feature_distill.values():
             fd.recording(True)
         try:

@@ -1,6 +1,7 @@
 """Looking up sub-modules by name."""
 import difflib
 
+import torch
 import torch.nn as nn
 
 
@@ -21,3 +22,24 @@ def find_module(model: nn.Module, name: str) -> nn.Module:
     candidates = list(dict.fromkeys(close + siblings[:8])) or names[:8]
     raise KeyError(f'layer {name!r} is not a module of {type(model).__name__}; close '
                    f'candidates: {candidates}')
+
+
+def set_preprocessor_device(module: nn.Module, device) -> None:
+    """Record ``device`` on every mmengine data preprocessor inside ``module``.
+
+    mmengine's ``BaseModel.to/cuda/cpu`` record the target device on the data preprocessors of
+    the module tree (``BaseModel._set_device``); a model held outside a parent's module tree
+    (a frozen teacher) must be told separately. Uses the module's own ``_set_device`` when it
+    has one (so a nested distiller passes it on to its teacher).
+    """
+    from mmengine.model import BaseDataPreprocessor
+    device = torch.device(device)
+    if hasattr(module, '_set_device'):
+        module._set_device(device)
+        return
+
+    def _record(m):
+        if isinstance(m, BaseDataPreprocessor):
+            m._device = device
+
+    module.apply(_record)
