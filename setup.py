@@ -29,9 +29,21 @@ setup(
     long_description=open('README.md').read() if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmdistill_plugin', 'mmdistill_plugin.*']),
-    python_requires='>=3.8',
+    python_requires='>=3.11',
+    # Ranges only (no torch pin, no mmcv variant): the plugin installs into an existing
+    # MMAction2 setup. `cpu` adds torch + mmcv-lite, `mim` the compiled mmcv (use `mim install`).
     install_requires=read_requirements('requirements/runtime.txt'),
-    extras_require={'tests': read_requirements('requirements/tests.txt')},
+    extras_require={
+        'cpu': read_requirements('requirements/cpu.txt'),
+        'mim': read_requirements('requirements/mminstall.txt'),
+        'tests': read_requirements('requirements/tests.txt'),
+    },
+    classifiers=[
+        'License :: OSI Approved :: Apache Software License',
+        'Operating System :: POSIX :: Linux',
+        'Programming Language :: Python :: 3.11',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
     license='Apache-2.0',
     zip_safe=False,
 )
