@@ -39,7 +39,6 @@ setup(
         'tests': read_requirements('requirements/tests.txt'),
     },
     classifiers=[
-        'License :: OSI Approved :: Apache Software License',
         'Operating System :: POSIX :: Linux',
         'Programming Language :: Python :: 3.11',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
