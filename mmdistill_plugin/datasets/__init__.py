@@ -2,6 +2,7 @@
 from . import transforms  # noqa: F401
 from .epic_kitchens import EpicKitchens100Dataset
 from .something_something import SomethingSomethingV2Dataset
+from .teacher_cache_dataset import TeacherCacheDataset
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset'] + transforms.__all__
+__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'TeacherCacheDataset'] + transforms.__all__

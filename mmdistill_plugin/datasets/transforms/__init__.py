@@ -14,3 +14,6 @@ from .omnivore import SampleOneModality  # noqa: E402
 from .render_boxes import RenderBoxes  # noqa: E402
 
 __all__ += ['RenderBoxes', 'SampleOneModality']
+from .view import ViewFrameIndices  # noqa: E402
+
+__all__ += ['ViewFrameIndices']

@@ -36,7 +36,9 @@ class PackMultimodalInputs(BaseTransform):
     ``data_samples``: ``ActionDataSample`` with ``gt_labels = LabelData(item=LongTensor[1])`` for an
     int label or ``LabelData(verb=..., noun=...)`` for a dict label (no ``gt_labels`` without a
     label), metainfo ``modality_mask``, ``modality_present`` (dicts of bool; the mask is forced to
-    a subset of present), ``modalities`` (tuple) and the ``meta_keys`` found in results.
+    a subset of present), ``modalities`` (tuple) and the ``meta_keys`` found in results
+    (``view``: the sample's replayable random draws); ``teacher_logits`` =
+    ``LabelData(head -> float32 [C])`` when the results carry cached teacher logits.
 
     Args:
         modalities (Sequence[str], optional): modalities to pack; default
@@ -49,7 +51,7 @@ class PackMultimodalInputs(BaseTransform):
                                              'participant_id', 'start_timestamp',
                                              'stop_timestamp', 'frame_inds', 'img_shape',
                                              'flip', 'crop_bbox', 'num_clips', 'clip_len',
-                                             'omnivore_modality')
+                                             'omnivore_modality', 'view')
                  ) -> None:
         self.modalities = tuple(modalities) if modalities is not None else None
         self.meta_keys = tuple(meta_keys)
@@ -93,6 +95,11 @@ class PackMultimodalInputs(BaseTransform):
         meta = {k: results[k] for k in self.meta_keys if k in results}
         meta.update(modality_mask=mask, modality_present=present, modalities=tuple(mods))
         sample.set_metainfo(meta)
+        teacher_logits = results.get('teacher_logits')
+        if teacher_logits is not None:  # replayed from a teacher cache (TeacherCacheDataset)
+            sample.teacher_logits = LabelData(**{
+                h: torch.as_tensor(np.asarray(v, dtype=np.float32)) for h, v in
+                teacher_logits.items()})
         return dict(inputs=inputs, data_samples=sample)
 
     def __repr__(self):

@@ -22,6 +22,7 @@ from mmaction.datasets.transforms import RandomResizedCrop
 from mmaction.registry import TRANSFORMS
 
 from ._utils import VISUAL_MODALITIES
+from .view import draw
 
 
 def _visual_keys(results):
@@ -132,6 +133,7 @@ class MultimodalRandomResizedCrop(BaseTransform):
     """Random crop with area / aspect-ratio ranges (MMAction2's ``RandomResizedCrop.get_crop_bbox``,
     numpy/python global RNGs), the same relative crop for every visual modality and the boxes
     (renormalised, clipped to [0, 1], boxes left with zero area become invalid: all-zero row).
+    The box is the view's ``crop_bbox`` draw (replayable, see :mod:`.view`).
     Follow it with :class:`MultimodalResize` to a fixed size, as in MMAction2 configs.
     Writes ``crop_bbox`` (pixels of the reference frame), ``crop_quadruple``, ``img_shape``.
     """
@@ -144,8 +146,8 @@ class MultimodalRandomResizedCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         h, w = _ref_shape(results)
         results['img_shape'] = (h, w)
-        bbox = RandomResizedCrop.get_crop_bbox((h, w), self.area_range,
-                                               self.aspect_ratio_range)
+        bbox = draw(results, 'crop_bbox', lambda: [int(v) for v in RandomResizedCrop.get_crop_bbox(
+            (h, w), self.area_range, self.aspect_ratio_range)])
         _record_crop(results, bbox)
         l, t, r, b = bbox
         _crop_all(results, l / w, t / h, r / w, b / h)
@@ -186,14 +188,15 @@ class MultimodalFlip(BaseTransform):
 
     Flow (uint8 ``[T, H, W, 2]``, x quantised around 127.5) also gets ``x -> 255 - x`` on channel 0
     (the horizontal component changes sign). Valid boxes: ``x1' = 1 - x2``, ``x2' = 1 - x1``.
-    Writes ``flip`` (bool) and ``flip_direction='horizontal'``.
+    Writes ``flip`` (bool, the view's replayable ``flip`` draw) and
+    ``flip_direction='horizontal'``.
     """
 
     def __init__(self, flip_ratio: float = 0.5) -> None:
         self.flip_ratio = flip_ratio
 
     def transform(self, results: dict) -> dict:
-        flip = bool(np.random.rand() < self.flip_ratio)
+        flip = bool(draw(results, 'flip', lambda: bool(np.random.rand() < self.flip_ratio)))
         results['flip'] = flip
         results['flip_direction'] = 'horizontal'
         if not flip:
@@ -224,19 +227,49 @@ class MultimodalFlip(BaseTransform):
 class MultimodalColorJitter(BaseTransform):
     """MMAction2's ``ColorJitter`` applied to ``results['rgb']`` only (other modalities untouched).
 
-    ``rgb`` is stored BGR (see :class:`LoadRGBFrames`); it is flipped to RGB for MMAction2's
-    jitter (whose grayscale / hue maths assume RGB) and back. Arguments as MMAction2's.
+    ``rgb`` is stored BGR (see :class:`LoadRGBFrames`); MMAction2's grayscale / hue maths assume
+    RGB, so the frames are flipped to RGB and back. The draw is MMAction2's: brightness,
+    contrast, saturation and hue factors ``b, c, s, h`` (``np.random.uniform`` in that order) and
+    the order of the four operations (``ColorJitter.fn_idx``), recorded as the view's
+    ``color_jitter`` draw (replayable, see :mod:`.view`); the operations are MMAction2's
+    ``ColorJitter.adjust_*``. Arguments as MMAction2's ``ColorJitter``.
     """
 
     def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1) -> None:
         from mmaction.datasets.transforms import ColorJitter
         self.jitter = ColorJitter(brightness, contrast, saturation, hue)
 
+    def _sample(self) -> dict:
+        j = self.jitter
+        b = float(np.random.uniform(low=j.brightness[0], high=j.brightness[1]))
+        c = float(np.random.uniform(low=j.contrast[0], high=j.contrast[1]))
+        s = float(np.random.uniform(low=j.saturation[0], high=j.saturation[1]))
+        h = float(np.random.uniform(low=j.hue[0], high=j.hue[1]))
+        return dict(b=b, c=c, s=s, h=h, order=[int(i) for i in j.fn_idx])
+
+    def apply(self, frames_bgr: np.ndarray, params: dict) -> np.ndarray:
+        """Jitter uint8 BGR frames ``[T, H, W, 3]`` with the factors ``params``."""
+        j = self.jitter
+        out = []
+        for img in frames_bgr[..., ::-1]:
+            img = img.astype(np.float32)
+            for fn_id in params['order']:
+                if fn_id == 0 and params['b'] != 1:
+                    img *= params['b']
+                if fn_id == 1 and params['c'] != 1:
+                    img = j.adjust_contrast(img, params['c'])
+                if fn_id == 2 and params['s'] != 1:
+                    img = j.adjust_saturation(img, params['s'])
+                if fn_id == 3 and params['h'] != 0:
+                    img = j.adjust_hue(img, params['h'])
+            out.append(np.clip(img, 0, 255).astype(np.uint8))
+        return np.ascontiguousarray(np.stack(out)[..., ::-1])
+
     def transform(self, results: dict) -> dict:
         rgb = results.get('rgb')
         if isinstance(rgb, np.ndarray):
-            tmp = self.jitter.transform(dict(imgs=list(rgb[..., ::-1])))
-            results['rgb'] = np.ascontiguousarray(np.stack(tmp['imgs'])[..., ::-1])
+            params = draw(results, 'color_jitter', self._sample)
+            results['rgb'] = self.apply(rgb, params)
         return results
 
     def __repr__(self):

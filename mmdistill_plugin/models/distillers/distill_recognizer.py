@@ -50,10 +50,15 @@ class DistillRecognizer(BaseModel):
             out_channels=384))``.
         student_modality / teacher_modality (str, optional): Feed a single-modality model with
             ``inputs[modality]`` (e.g. ``'rgb'`` for an RGB student); ``None`` passes the dict.
+        teacher_cache (str, optional): A teacher-output cache (``tools/cache_teacher.py``):
+            the teacher's logits come from the data samples (train set wrapped in
+            ``TeacherCacheDataset``), no teacher is built or run. Its stamp must match
+            ``teacher``/``teacher_ckpt`` (checked when training starts).
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor`` (device move).
 
     Raises:
         TeacherCheckpointError: when ``teacher_ckpt`` does not fit ``teacher``.
+        StaleTeacherCacheError: a ``teacher_cache`` written with another teacher.
     """
 
     def __init__(self,
@@ -65,6 +70,7 @@ class DistillRecognizer(BaseModel):
                  feature_distill: Optional[dict] = None,
                  student_modality: Optional[str] = None,
                  teacher_modality: Optional[str] = None,
+                 teacher_cache: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None) -> None:
         if data_preprocessor is None:
@@ -88,6 +94,11 @@ class DistillRecognizer(BaseModel):
                                  'mmengine adds it to the total loss')
         self.student_modality = student_modality
         self.teacher_modality = teacher_modality
+        self.teacher_cache = teacher_cache
+        self._cache_checked = False
+        if teacher_cache is not None and self.feature_distill:
+            raise ValueError('feature_distill needs the teacher\'s intermediate features, '
+                             'which a teacher_cache does not hold; use online distillation')
 
     # ------------------------------------------------------------------ the frozen teacher
     @property
@@ -150,9 +161,25 @@ class DistillRecognizer(BaseModel):
         if self._teacher is not None:
             set_preprocessor_device(self._teacher, device)
 
+    def check_teacher_cache(self) -> None:
+        """Refuse a cache written by another teacher (config or checkpoint bytes).
+
+        Raises:
+            StaleTeacherCacheError: listing what differs.
+            FileNotFoundError: ``teacher_cache`` is not a cache directory.
+        """
+        if self._cache_checked:
+            return
+        from mmdistill_plugin.utils.teacher_cache import check_stamp, teacher_fingerprint
+        check_stamp(self.teacher_cache, 'teacher',
+                    teacher_fingerprint(self._teacher_cfg, self.teacher_ckpt))
+        self._cache_checked = True
+
     def train(self, mode: bool = True):
         super().train(mode)
-        if mode and (self.distill_losses or self.feature_distill):
+        if mode and self.teacher_cache is not None:
+            self.check_teacher_cache()
+        elif mode and (self.distill_losses or self.feature_distill):
             self.build_teacher()  # fail at the start of training, not at the first batch
         if self._teacher is not None:
             self._teacher.eval()
@@ -170,7 +197,31 @@ class DistillRecognizer(BaseModel):
             self.teacher, inputs, copy.copy(data_samples), self.teacher_modality, False)
         return recognizer_logits(self.teacher, t_inputs, t_samples, test_mode=False)
 
+    @staticmethod
+    def cached_teacher_logits(data_samples) -> Dict[str, torch.Tensor]:
+        """Teacher logits replayed from a cache, ``dict(head -> [B, C])`` (float32).
+
+        Raises:
+            KeyError: a data sample without ``teacher_logits`` (the train set is not wrapped in
+                ``TeacherCacheDataset``).
+        """
+        if not all('teacher_logits' in ds for ds in data_samples):
+            raise KeyError('teacher_cache is set but the batch carries no cached teacher logits: '
+                           'wrap the training set in dict(type="TeacherCacheDataset", '
+                           'dataset=..., cache=...)')
+        heads = data_samples[0].teacher_logits.keys()
+        return {h: torch.stack([ds.teacher_logits.get(h) for ds in data_samples]).float()
+                for h in heads}
+
     def loss(self, inputs, data_samples) -> dict:
+        if self.teacher_cache is not None:
+            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
+                                                   self.student_modality, True)
+            losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
+            teacher_logits = self.cached_teacher_logits(data_samples)
+            for name, loss_fn in self.distill_losses.items():
+                losses[name] = loss_fn(student_logits, teacher_logits)
+            return losses
         self.build_teacher()  # no-op once built; hooks the feature-distillation layers
         for fd in self.feature_distill.values():
             fd.recording(True)
