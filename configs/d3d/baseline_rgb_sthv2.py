@@ -1,5 +1,5 @@
 # D3D's "spatial stream" without distillation (the S3D-G / RGB row D3D compares with): the
-# student's R(2+1)D-18 trained on RGB with cross-entropy only, same data and schedule as
+# student's R(2+1)D-34 trained on RGB with cross-entropy only, same data and schedule as
 # student_sthv2.py. Also the "without distillation" model for the flow probes (D3D Fig. 3):
 #   --cfg-options model.checkpoint=work_dirs/d3d_baseline_rgb_sthv2 model.checkpoint_prefix=''
 _base_ = [

@@ -1,7 +1,7 @@
 # D3D flow-decoder probe (d3d.txt §3.1-3.2), setting 1 ("freeze the 3D CNN and train the decoder"): what motion the RGB student's
 # features hold after action training (D3D Table 1 rows S3D-G / D3D, Fig. 3).
 # A per-frame 2D decoder (no temporal convolutions, PWC-Net-like widths 128-128-96-64-32)
-# reads the student's layer2 output (R(2+1)D-18: 128 channels, 28×28 for 224² input, close to
+# reads the student's layer2 output (R(2+1)D-34: 128 channels, 28×28 for 224² input, close to
 # S3D-G's 3A) and predicts (mag, sin θ, cos θ) of the x/y flow, trained with the squared error
 # (angle terms weighted by the target magnitude); metric: end-point error in pixels (EPE, lower
 # is better). Probe the distilled student (default) or the undistilled RGB baseline:

@@ -1,4 +1,4 @@
-# D3D step 2 (d3d.txt §4, Eq. 1-2): the RGB spatial stream (R(2+1)D-18) learns from labels and
+# D3D step 2 (d3d.txt §4, Eq. 1-2): the RGB spatial stream (R(2+1)D-34) learns from labels and
 # from the frozen flow teacher (teacher_flow_sthv2.py, loaded from its checkpoint):
 #   L = CE(f_s(x), y) + λ · (1/N) Σ_i (f_s(x_i) − f_t(x_i))²,  λ = 1 (LogitMSE, mean over
 #   batch and classes of the pre-softmax outputs).

@@ -40,6 +40,22 @@ def modality_mask(data_samples, modalities: Sequence[str], key: str, batch_size:
     return torch.tensor(rows, dtype=torch.bool, device=device)
 
 
+PRETRAINED_INITS = ('Pretrained', 'InflatedPretrained')
+
+
+def loads_pretrained_weights(backbone) -> bool:
+    """Whether ``backbone.init_weights()`` loads a checkpoint: an ``init_cfg`` of type
+    ``Pretrained`` / ``InflatedPretrained`` with a checkpoint, or a ``pretrained`` path (MMAction2
+    backbones such as ``SwinTransformer3D``, ``ResNet3d`` and ``TimeSformer`` load it
+    themselves)."""
+    init_cfgs = getattr(backbone, 'init_cfg', None) or []
+    init_cfgs = init_cfgs if isinstance(init_cfgs, (list, tuple)) else [init_cfgs]
+    if any(c.get('type') in PRETRAINED_INITS and c.get('checkpoint') for c in init_cfgs):
+        return True
+    pretrained = getattr(backbone, 'pretrained', None)
+    return isinstance(pretrained, str) and bool(pretrained)
+
+
 @MODELS.register_module()
 class MultimodalRecognizer(BaseModel):
     """Multimodal action recognizer of KARMMA (Santos-Villafranca et al., §3.2).
@@ -64,6 +80,11 @@ class MultimodalRecognizer(BaseModel):
         align_anchor (str): The modality the others are aligned to. Defaults to ``'rgb'``.
         frozen_backbones (bool): Freeze every backbone (teacher): no gradients, eval mode even
             after ``train()``, run under ``torch.no_grad()``.
+        allow_random_frozen (bool): With ``frozen_backbones``, ``init_weights()`` raises unless
+            every backbone loads pre-trained weights (KARMMA §3.2: the teacher's feature
+            extractors are frozen *pre-trained* models; frozen random ones would silently give
+            a fusion block random features). True accepts random frozen backbones (toy configs,
+            tests). A teacher loaded from its own checkpoint is never ``init_weights()``-ed.
         as_video (Sequence[str]): Modalities whose 4-D input ``[B, C, H, W]`` goes to a video
             backbone as a one-frame clip ``[B, C, 1, H, W]`` (e.g. a spectrogram into Swin3D).
         mask_key (str): Metainfo key of the availability mask: ``'modality_mask'`` (what the
@@ -85,6 +106,7 @@ class MultimodalRecognizer(BaseModel):
                  align_loss: Optional[dict] = None,
                  align_anchor: str = 'rgb',
                  frozen_backbones: bool = False,
+                 allow_random_frozen: bool = False,
                  as_video: Sequence[str] = (),
                  mask_key: str = 'modality_mask',
                  train_cfg: Optional[dict] = None,
@@ -105,6 +127,7 @@ class MultimodalRecognizer(BaseModel):
             raise ValueError(f'align_anchor {align_anchor!r} is not one of {self.modalities}')
         self.align_anchor = align_anchor
         self.frozen_backbones = frozen_backbones
+        self.allow_random_frozen = allow_random_frozen
         self.as_video = tuple(as_video)
         self.mask_key = mask_key
         self.train_cfg = train_cfg or {}
@@ -116,6 +139,26 @@ class MultimodalRecognizer(BaseModel):
         if frozen_backbones:
             for p in self.backbones.parameters():
                 p.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise every part (backbones from their checkpoints where configured).
+
+        Raises:
+            ValueError: ``frozen_backbones`` is set, ``allow_random_frozen`` is not, and a
+                backbone has no pre-trained weights to load (names the modality and backbone).
+        """
+        if self.frozen_backbones and not self.allow_random_frozen:
+            random = [f'{m} ({type(self.backbones[m]).__name__})' for m in self.modalities
+                      if not loads_pretrained_weights(self.backbones[m])]
+            if random:
+                raise ValueError(
+                    f'frozen_backbones=True but the backbones of {", ".join(random)} have no '
+                    f'pre-trained weights: training would fit the fusion block to frozen random '
+                    f'features. Set model.backbones.<modality>.init_cfg=dict(type=\'Pretrained\''
+                    f', checkpoint=..., prefix=\'backbone.\') (InflatedPretrained for non-RGB '
+                    f'inputs), or allow_random_frozen=True to train on random frozen features '
+                    f'on purpose.')
+        super().init_weights()
 
     def train(self, mode: bool = True):
         super().train(mode)
