@@ -100,7 +100,8 @@ def test_mm2rgb_paper_settings():
 
 def test_d3d_paper_settings():
     student = load('d3d/student_sthv2.py').model
-    assert student.distill_losses.loss_kd == dict(type='LogitMSE', loss_weight=1.0)  # λ = 1
+    assert student.distill_losses.loss_kd == dict(type='LogitMSE', loss_weight=1.0,  # λ = 1
+                                                  reduction='batchmean')  # Eq. 2 literally
     assert (student.student_modality, student.teacher_modality) == ('rgb', 'flow')
     assert student.teacher == load('d3d/teacher_flow_sthv2.py').model
     assert student.student.backbone.type == student.teacher.backbone.type  # same architecture
