@@ -184,6 +184,12 @@ class MultimodalRecognizer(BaseModel):
         Raises:
             KeyError: naming the modality when ``inputs`` lacks one the model uses.
         """
+        fused, _, num_clips = self.fuse(inputs, data_samples, test_mode)
+        return fused, num_clips
+
+    def fuse(self, inputs: Inputs, data_samples=None, test_mode: bool = False):
+        """``(fused [B·N, M+1, D], valid [B·N, M+1] or None, N)``: ``valid`` marks the fusion
+        rows the head averages (fusion strategy ``'ignore'``: present modalities and CLS)."""
         absent = [m for m in self.modalities if m not in inputs]
         if absent:
             raise KeyError(f'inputs lack modalities {absent}; got {sorted(inputs)}. Load them '
@@ -196,21 +202,27 @@ class MultimodalRecognizer(BaseModel):
                 mask[:, self.modalities.index(m)] = False
         mask = mask.repeat_interleave(num_clips, dim=0)
         tokens = {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
-        return self.fusion(tokens, mask), num_clips
+        fused = self.fusion(tokens, mask)
+        valid = (self.fusion.output_valid(mask, fused.shape[0], fused.device)
+                 if hasattr(self.fusion, 'output_valid') else None)
+        return fused, valid, num_clips
+
+    def _head(self, fused, valid):
+        return self.cls_head(fused) if valid is None else self.cls_head(fused, valid=valid)
 
     def forward_logits(self, inputs: Inputs, data_samples=None,
                        test_mode: bool = False) -> Dict[str, torch.Tensor]:
         """Class logits per head, ``dict(name -> [B, num_classes])``, averaged over clips."""
-        fused, num_clips = self.extract_feat(inputs, data_samples, test_mode)
-        logits = self.cls_head(fused)
+        fused, valid, num_clips = self.fuse(inputs, data_samples, test_mode)
+        logits = self._head(fused, valid)
         return {k: v.view(-1, num_clips, v.shape[-1]).mean(1) for k, v in logits.items()}
 
     # ------------------------------------------------------------------ modes
     def loss_and_logits(self, inputs: Inputs, data_samples):
         """Losses (Eq. 3) and the logits they were computed from (for distillation)."""
-        fused, num_clips = self.extract_feat(inputs, data_samples)
+        fused, valid, num_clips = self.fuse(inputs, data_samples)
         logits = {k: v.view(-1, num_clips, v.shape[-1]).mean(1)
-                  for k, v in self.cls_head(fused).items()}
+                  for k, v in self._head(fused, valid).items()}
         losses = self.cls_head.loss_by_feat(logits, data_samples)
         if self.align_loss is not None and len(self.modalities) > 1:
             a = self.modalities.index(self.align_anchor)
