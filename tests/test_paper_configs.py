@@ -212,7 +212,8 @@ def test_frozen_random_backbones_raise_unless_allowed():
 
 
 def test_teacher_loaded_from_its_checkpoint_is_not_checked(tmp_path):
-    """DistillRecognizer loads a frozen teacher from its own checkpoint: no init_weights, no error."""
+    """DistillRecognizer loads a frozen teacher from its own checkpoint: no init_weights, no
+    error."""
     from mmaction.registry import MODELS
     from tiny_models import tiny_recognizer
     teacher_cfg = tiny_recognizer(frozen=True)

@@ -30,7 +30,8 @@ d3d_flow_preprocessor = dict(
                       format_shape='NCTHW'))
 r2plus1d_34 = dict(
     type='ResNet2Plus1d', depth=34, pretrained=f'submodule:backbone.:{r2plus1d_34_k400_ckpt}',
-    pretrained2d=False, in_channels=3, base_channels=64, norm_eval=False, conv_cfg=dict(type='Conv2plus1d'),
+    pretrained2d=False, in_channels=3, base_channels=64, norm_eval=False,
+    conv_cfg=dict(type='Conv2plus1d'),
     norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3), act_cfg=dict(type='ReLU'),
     conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, with_pool1=True,
     inflate=(1, 1, 1, 1), spatial_strides=(1, 2, 2, 2), temporal_strides=(1, 2, 2, 2),

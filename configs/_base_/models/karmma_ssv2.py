@@ -1,6 +1,7 @@
 # KARMMA models for Something-Something V2 (V = rgb, F = flow, D = object-detection boxes),
 # paper §4: teacher Swin-B (V, F, frozen, Kinetics-400) + STLT-12 (D, frozen, pre-trained on
-# Action Genome); student Swin-T (V, F, Kinetics-400) + STLT-9 (D, no pre-training). 16-frame 224×224 clips give Swin 8×7×7 = 392 tokens → Θ-Average → 300.
+# Action Genome); student Swin-T (V, F, Kinetics-400) + STLT-9 (D, no pre-training).
+# 16-frame 224×224 clips give Swin 8×7×7 = 392 tokens → Θ-Average → 300.
 # STLT-12 = 4 spatial + 8 temporal layers, STLT-9 = 3 + 6 (our reading of
 # "STLT with 12 / 9 layers"). STLT yields one token per frame (16 frames → 16 tokens).
 karmma_modalities = ('rgb', 'flow', 'boxes')
