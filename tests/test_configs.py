@@ -36,6 +36,19 @@ def test_config_builds(path):
         assert sum(p.numel() for p in model.parameters()) > 0
 
 
+def test_baseline_with_modality_dropout_ignores_missing_modalities():
+    """KARMMA supp. Tab. B.1 "Baseline w/ mod. drop.": dropout p=0.5, missing ones ignored."""
+    for path in ('baseline_moddrop_epic.py', 'toy/baseline_moddrop_epic.py'):
+        cfg = Config.fromfile(REPO / 'configs/karmma' / path)
+        delta = Config.fromfile(REPO / 'configs/karmma' / path.replace('moddrop', 'delta'))
+        assert cfg.model.fusion.strategy == 'ignore'
+        cfg.model.fusion.strategy = delta.model.fusion.strategy
+        assert cfg.model == delta.model and cfg.train_dataloader == delta.train_dataloader
+    model = build(Config.fromfile(REPO / 'configs/karmma/toy/baseline_moddrop_epic.py'))
+    baseline = build(Config.fromfile(REPO / 'configs/karmma/toy/baseline_epic.py'))
+    assert set(model.state_dict()) == set(baseline.state_dict())  # 'none' ↔ 'ignore' swap
+
+
 def test_paper_settings_are_written_in_the_configs():
     teacher = Config.fromfile(REPO / 'configs/karmma/teacher_epic.py')
     student = Config.fromfile(REPO / 'configs/karmma/student_epic.py')

@@ -15,7 +15,8 @@ D3D = sorted(glob.glob(str(REPO / 'configs/d3d/**/*.py'), recursive=True))
 NAMES = ['baseline_rgb', 'baseline_flow', 'baseline_boxes', 'teacher_rgb_boxes',
          'teacher_rgb_flow', 'teacher_rgb_flow_boxes', 'student_rgb_boxes', 'student_rgb_flow',
          'student_rgb_flow_boxes', 'omnivore']
-D3D_NAMES = ['teacher_flow', 'baseline_rgb', 'student', 'probe_frozen', 'probe_finetune']
+D3D_NAMES = ['teacher_flow', 'baseline_rgb', 'student', 'probe_frozen', 'probe_frozen_baseline',
+             'probe_finetune']
 
 
 def load(rel):
@@ -100,15 +101,24 @@ def test_mm2rgb_paper_settings():
 
 def test_d3d_paper_settings():
     student = load('d3d/student_sthv2.py').model
-    assert student.distill_losses.loss_kd == dict(type='LogitMSE', loss_weight=1.0)  # λ = 1
+    assert student.distill_losses.loss_kd == dict(type='LogitMSE', loss_weight=1.0,  # λ = 1
+                                                  reduction='batchmean')  # Eq. 2 literally
     assert (student.student_modality, student.teacher_modality) == ('rgb', 'flow')
     assert student.teacher == load('d3d/teacher_flow_sthv2.py').model
     assert student.student.backbone.type == student.teacher.backbone.type  # same architecture
-    for mode in ('frozen', 'finetune'):
-        cfg = load(f'd3d/probe_{mode}_sthv2.py')
+    # D3D Table 1 rows: D3D (distilled, frozen), S3D-G (baseline, frozen), S3D-G+FT (baseline,
+    # fine-tuned)
+    rows = dict(frozen=('frozen', 'work_dirs/d3d_student_sthv2', 'student.'),
+                frozen_baseline=('frozen', 'work_dirs/d3d_baseline_rgb_sthv2', ''),
+                finetune=('finetune', 'work_dirs/d3d_baseline_rgb_sthv2', ''))
+    for name, (mode, ckpt, prefix) in rows.items():
+        cfg = load(f'd3d/probe_{name}_sthv2.py')
         assert cfg.model.mode == mode and cfg.model.feature_layer == 'backbone.layer2'
         assert cfg.val_evaluator == dict(type='EPEMetric')
-        assert cfg.model.checkpoint_prefix == 'student.'
+        assert (cfg.model.checkpoint, cfg.model.checkpoint_prefix) == (ckpt, prefix)
+        toy = load(f'd3d/toy/probe_{name}_sthv2.py').model
+        assert (toy.mode, toy.checkpoint, toy.checkpoint_prefix) == \
+            (mode, ckpt.replace('work_dirs/', 'work_dirs/toy_'), prefix)
 
 
 def test_toy_ensemble_and_student_run_a_step():

@@ -63,6 +63,22 @@ def test_logit_mse_hand_computed():
     assert torch.allclose(s.grad, 2.0 * 2 * torch.tensor([[1.0, 2.0]]) / 2)
 
 
+def test_logit_mse_reductions_hand_computed():
+    """D3D Eq. 2 read literally (squared norm per clip, mean over clips) vs the mean over classes
+    too: 1/C of it."""
+    s = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0, 3.0]], requires_grad=True)
+    t = torch.zeros(2, 5)
+    paper = LogitMSE(reduction='batchmean')(s, t)
+    assert paper.item() == pytest.approx((1 + (4 + 9)) / 2)          # 7.0
+    assert LogitMSE()(s, t).item() == pytest.approx((1 + 4 + 9) / (2 * 5))  # 1.4 = 7.0 / C
+    paper.backward()
+    assert torch.allclose(s.grad, 2 * s.detach() / 2)                # d/ds of Σ_c (s−t)² / N
+    heads = LogitMSE(reduction='batchmean')(dict(verb=s, noun=2 * s), dict(verb=t, noun=t))
+    assert heads.item() == pytest.approx((7.0 + 4 * 7.0) / 2)        # heads averaged
+    with pytest.raises(ValueError, match='reduction'):
+        LogitMSE(reduction='sum')
+
+
 def test_info_nce_hand_computed():
     anchor = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     others = torch.tensor([[[2.0, 0.0]], [[0.0, 3.0]]])  # cosine ignores the norm

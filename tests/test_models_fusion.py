@@ -32,7 +32,7 @@ MASK = torch.tensor([[True, True, True], [True, False, True],
                      [False, True, False]])
 
 
-@pytest.mark.parametrize('strategy', ['B1', 'B2', 'B3', 'B4', 'B5', 'none'])
+@pytest.mark.parametrize('strategy', ['B1', 'B2', 'B3', 'B4', 'B5', 'none', 'ignore'])
 def test_output_shape_and_finite(strategy):
     f = _block(strategy)
     out = f(_tokens(), MASK)
@@ -51,7 +51,7 @@ def test_registry_and_default_config():
     assert f.layers[0].drop.p == 0.0
 
 
-@pytest.mark.parametrize('strategy', ['B1', 'B2', 'B3', 'B4', 'B5', 'none'])
+@pytest.mark.parametrize('strategy', ['B1', 'B2', 'B3', 'B4', 'B5', 'none', 'ignore'])
 def test_missing_modality_input_is_ignored(strategy):
     f = _block(strategy)
     x = _tokens()
@@ -148,3 +148,35 @@ def test_errors_name_modality_and_shapes():
         f(_tokens(), MASK[:, :2])
     with pytest.raises(ValueError, match='strategy'):
         _block('B6')
+
+
+def test_ignore_equals_fusing_only_the_present_modalities():
+    """'ignore' (KARMMA supp. B): a missing modality is as if it were not there: the outputs of
+    the present modalities and CLS equal those of a block built without it (same weights), its
+    own row is zeros, and its inputs get no gradient."""
+    f = _block('ignore')
+    x = {m: v.clone().requires_grad_(True) for m, v in _tokens(b=2).items()}
+    mask = torch.tensor([[True, False, True], [True, False, True]])
+    out = f(x, mask)
+    g = KARMMAFusionBlock(in_channels=dict(rgb=12, audio=6), num_tokens=dict(rgb=5, audio=3),
+                          embed_dims=16, num_layers=2, num_heads=4, attn_drop=0.0,
+                          strategy='ignore').eval()
+    g.load_state_dict({k: v for k, v in f.state_dict().items() if 'flow' not in k})
+    ref = g({m: x[m] for m in ('rgb', 'audio')})
+    torch.testing.assert_close(out[:, [0, 2, 3]], ref)
+    assert torch.equal(out[:, 1], torch.zeros_like(out[:, 1]))
+    out.sum().backward()
+    assert torch.equal(x['flow'].grad, torch.zeros_like(x['flow']))
+    assert x['rgb'].grad.abs().sum() > 0
+    assert torch.equal(f.output_valid(mask, 2), torch.tensor([[True, False, True, True]] * 2))
+    assert _block('B5').output_valid(mask, 2) is None
+    # 'none' zero-fills instead: the zero tokens are attended to, so the CLS output differs
+    none = _block('none')
+    none.load_state_dict(f.state_dict())
+    assert not torch.allclose(none(x, mask)[:, 3], out[:, 3])
+
+
+def test_ignore_all_missing_gives_cls_only():
+    f = _block('ignore')
+    out = f(_tokens(b=1), torch.zeros(1, 3, dtype=torch.bool))
+    assert torch.isfinite(out).all() and torch.equal(out[0, :3], torch.zeros(3, 16))

@@ -93,3 +93,21 @@ def test_predict_averages_clips():
     torch.testing.assert_close(ds.pred_scores.item,
                                F.softmax(s, 1).mean(0))
     assert ds.pred_labels.item.tolist() == [0]
+
+
+def test_multi_head_mlp_averages_only_valid_tokens():
+    """KARMMA supp. B 'ignore': the prediction is the mean over the present modalities' tokens
+    and CLS only."""
+    from mmaction.registry import MODELS
+    head = MODELS.build(dict(type='MultiHeadMLP', in_channels=8,
+                             num_classes=dict(verb=3, noun=4))).eval()
+    x = torch.randn(2, 4, 8)  # M = 3 modality tokens + CLS
+    valid = torch.tensor([[True, False, True, True], [False, False, False, True]])
+    per_token = head.forward_tokens(x)
+    out = head(x, valid=valid)
+    for k, v in per_token.items():
+        torch.testing.assert_close(out[k][0], (v[0, 0] + v[0, 2] + v[0, 3]) / 3)
+        torch.testing.assert_close(out[k][1], v[1, 3])  # CLS alone
+        torch.testing.assert_close(head(x)[k], v.mean(1))
+    with pytest.raises(ValueError, match='valid'):
+        head(x, valid=valid[:, :3])

@@ -74,3 +74,20 @@ def test_bad_config_and_inputs_name_the_modality():
     model = MODELS.build(cfg).eval()
     with pytest.raises(KeyError, match='audio'):
         run(model, batch, 'tensor')
+
+
+def test_ignore_strategy_missing_modality_has_no_effect_and_head_averages_present_tokens():
+    from tiny_models import tiny_batch, tiny_recognizer
+    model = MODELS.build(tiny_recognizer(strategy='ignore')).eval()
+    mask = dict(rgb=True, flow=False, audio=True)
+    batch = model.data_preprocessor(tiny_batch(mask=mask), False)
+    logits = model.forward_logits(batch['inputs'], batch['data_samples'], test_mode=True)
+    other = {m: v.clone() for m, v in batch['inputs'].items()}
+    other['flow'] = torch.randn_like(other['flow']) * 50
+    torch.testing.assert_close(
+        model.forward_logits(other, batch['data_samples'], test_mode=True), logits)
+    fused, valid, _ = model.fuse(batch['inputs'], batch['data_samples'], test_mode=True)
+    assert valid.tolist() == [[True, False, True, True]] * 2
+    per_token = model.cls_head.forward_tokens(fused)
+    for k, v in per_token.items():
+        torch.testing.assert_close(logits[k], v[:, [0, 2, 3]].mean(1))

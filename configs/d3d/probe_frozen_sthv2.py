@@ -1,11 +1,12 @@
-# D3D flow-decoder probe (d3d.txt §3.1-3.2), setting 1 ("freeze the 3D CNN and train the decoder"): what motion the RGB student's
-# features hold after action training (D3D Table 1 rows S3D-G / D3D, Fig. 3).
+# D3D flow-decoder probe (d3d.txt §3.1-3.2), setting 1 ("freeze the 3D CNN and train the
+# decoder"): what motion the distilled RGB student's features hold (D3D Table 1 row "D3D",
+# Fig. 3 "D3D"). Row "S3D-G" (the undistilled RGB baseline): probe_frozen_baseline_sthv2.py;
+# row "S3D-G+FT": probe_finetune_sthv2.py.
 # A per-frame 2D decoder (no temporal convolutions, PWC-Net-like widths 128-128-96-64-32)
-# reads the student's layer2 output (R(2+1)D-18: 128 channels, 28×28 for 224² input, close to
+# reads the student's layer2 output (R(2+1)D-34: 128 channels, 28×28 for 224² input, close to
 # S3D-G's 3A) and predicts (mag, sin θ, cos θ) of the x/y flow, trained with the squared error
 # (angle terms weighted by the target magnitude); metric: end-point error in pixels (EPE, lower
-# is better). Probe the distilled student (default) or the undistilled RGB baseline:
-#   --cfg-options model.checkpoint=work_dirs/d3d_baseline_rgb_sthv2 model.checkpoint_prefix=''
+# is better).
 # Schedule: D3D trains the decoder for 100K iterations, 2 GPUs × 6 clips (otherwise S3D-G's
 # hyperparameters, not given); optimiser settings below are ours (AdamW, lr 1e-4, wd 1e-3).
 _base_ = [

@@ -1,5 +1,5 @@
 # D3D step 1 (d3d.txt §4.1): train the temporal stream = a flow recognizer (TV-L1-style x/y flow,
-# 8 frames). Architecture: R(2+1)D-18 on 2-channel flow, the same 3D CNN as the RGB student
+# 8 frames). Architecture: R(2+1)D-34 on 2-channel flow, the same 3D CNN as the RGB student
 # (the paper uses S3D-G for both streams); a 3D CNN rather than TimeSformer because the D3D
 # flow-decoder probe needs the student's intermediate [B, C, T, H, W] feature maps, and the two
 # streams share one architecture in the paper. Any flow recognizer works as the teacher: e.g.
@@ -16,3 +16,4 @@ model = _base_.d3d_flow_model
 train_dataloader = dict(dataset=_base_.train_datasets['flow'])
 val_dataloader = dict(dataset=_base_.test_datasets['flow'])
 test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

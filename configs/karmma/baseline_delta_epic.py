@@ -6,3 +6,4 @@ _base_ = [
 ]
 model = {{_base_.karmma_baseline_delta}}
 train_dataloader = dict(batch_size=6, dataset=dict(pipeline={{_base_.train_pipeline_modality_dropout}}))
+default_hooks = dict(checkpoint={{_base_.best_checkpoint}})  # best action_top1 (EPIC) / top1 (SSv2)

@@ -7,3 +7,4 @@ _base_ = [
 ]
 model = {{_base_.karmma_teacher}}
 train_dataloader = dict(batch_size=32)
+default_hooks = dict(checkpoint={{_base_.best_checkpoint}})  # best action_top1 (EPIC) / top1 (SSv2)

@@ -11,3 +11,4 @@ model = _base_.boxes_model
 train_dataloader = dict(dataset=_base_.train_datasets['boxes'])
 val_dataloader = dict(dataset=_base_.test_datasets['boxes'])
 test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

@@ -13,3 +13,4 @@ model = _base_.flow_model
 train_dataloader = dict(dataset=_base_.train_datasets['flow'])
 val_dataloader = dict(dataset=_base_.test_datasets['flow'])
 test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

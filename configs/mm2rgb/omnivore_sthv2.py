@@ -24,3 +24,4 @@ param_scheduler = [
 train_dataloader = dict(dataset=_base_.train_datasets['omnivore'])
 val_dataloader = dict(dataset=_base_.test_datasets['omnivore'])  # RGB frames
 test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

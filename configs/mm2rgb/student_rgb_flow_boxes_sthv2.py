@@ -36,3 +36,4 @@ model = dict(
 train_dataloader = dict(dataset=_base_.train_datasets['rgb_flow_boxes'])
 val_dataloader = dict(dataset=_base_.test_datasets['rgb'])  # the student needs rgb only
 test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

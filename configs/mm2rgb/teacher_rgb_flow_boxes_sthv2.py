@@ -25,3 +25,4 @@ test_dataloader = val_dataloader
 train_dataloader = None  # frozen: no training (no train_cfg / optim_wrapper either)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+default_hooks = dict(checkpoint=_base_.best_checkpoint)  # best top-1

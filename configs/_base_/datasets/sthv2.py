@@ -59,3 +59,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiHeadAccMetric', topk=(1, 5))
 test_evaluator = val_evaluator
+# The checkpoint kept as best: highest top-1 (KARMMA Tab. 1 on SSv2), written as
+# best_top1_epoch_<N>.pth; each config sets default_hooks = dict(checkpoint=best_checkpoint)
+# (a base cannot set default_hooks next to default_runtime.py).
+best_checkpoint = dict(save_best='top1', rule='greater')

@@ -112,3 +112,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiHeadAccMetric', topk=(1, 5))
 test_evaluator = val_evaluator
+# The checkpoint kept as best: highest top-1 (the papers' Tab. 1 metric), written as
+# best_top1_epoch_<N>.pth; each config sets default_hooks = dict(checkpoint=best_checkpoint)
+# (a base cannot set default_hooks next to default_runtime.py).
+best_checkpoint = dict(save_best='top1', rule='greater')

@@ -86,8 +86,9 @@ def _toy_model(embed_dims, fusion_dims, num_layers, attn_drop):
 # Toy deviation from the paper: there are no pre-trained toy feature extractors, and frozen
 # randomly initialised ones do not see the toy verbs (motion), so the toy teacher trains its
 # feature extractors (the paper's teacher keeps pre-trained ones frozen).
+# (allow_random_frozen: should a user freeze them anyway, accept it: no toy checkpoints exist.)
 toy_teacher = dict(_toy_model(embed_dims=48, fusion_dims=64, num_layers=2, attn_drop=0.3),
-                   frozen_backbones=False)
+                   frozen_backbones=False, allow_random_frozen=True)
 toy_student = _toy_model(embed_dims=32, fusion_dims=32, num_layers=1, attn_drop=0.0)
 toy_train_dataset_modality_dropout = dict(toy_train_dataset,
                                           pipeline=toy_train_pipeline_modality_dropout)

@@ -74,7 +74,8 @@ def _toy_model(embed_dims, fusion_dims, num_layers, attn_drop, stlt_layers):
 
 
 # As for the EPIC toy: no pre-trained toy feature extractors, so the toy teacher trains them.
-toy_teacher = dict(_toy_model(48, 64, 2, 0.3, (2, 2)), frozen_backbones=False)
+toy_teacher = dict(_toy_model(48, 64, 2, 0.3, (2, 2)), frozen_backbones=False,
+                   allow_random_frozen=True)
 toy_student = _toy_model(32, 32, 1, 0.0, (1, 2))
 
 toy_max_epochs = 60

@@ -1,7 +1,7 @@
 # KARMMA models for EPIC-KITCHENS-100 (V = rgb, F = flow, A = audio), paper §4 "Implementation
-# details". Feature extractors take the checkpoints you supply (nothing is downloaded):
+# details". Feature extractors (checkpoints: swin_*_k400_ckpt below):
 #   teacher: Swin-B (Kinetics-400) for V, A and F, frozen; student: Swin-T (Kinetics-400) for V
-#   and F, AST-T (no pre-training) for A, all fine-tuned.
+#   and F, AST-T (no pre-training: none is published, KARMMA §4) for A, all fine-tuned.
 # Token counts after Θ-Average (Θ = 300) for 32×224×224 clips and 1024×128 log-mel spectrograms:
 #   Swin: 16×7×7 = 784 → 300; Swin-B on the spectrogram as a one-frame clip: 1×32×4 = 128;
 #   AST-T (16×16 patches, stride 10): 101×12 = 1212 → 300.
@@ -18,6 +18,32 @@ karmma_data_preprocessor = dict(
                   format_shape='NCTHW'),
         audio=dict(type='ActionDataPreprocessor', format_shape='NCHW')))
 
+# Feature-extractor checkpoints (KARMMA §4: Swin-B / Swin-T pre-trained on Kinetics-400): the
+# MMAction2 model-zoo recognizers of configs/recognition/swin/metafile.yml in open-mmlab/mmaction2
+# (swin-{base,tiny}-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb). mmengine downloads
+# each once at init_weights() into the torch hub cache (~/.cache/torch/hub/checkpoints); point a
+# variable at a local copy for machines without internet. Their keys are backbone.* and
+# cls_head.*: prefix='backbone.' selects the Swin. Non-RGB extractors (flow: 2 channels, audio
+# spectrogram: 1) start from the same RGB weights with the patch embedding inflated (channel
+# mean of the RGB kernel, InflatedPretrained).
+swin_b_k400_ckpt = ('https://download.openmmlab.com/mmaction/v1.0/recognition/swin/'
+                    'swin-base-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb/'
+                    'swin-base-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb_'
+                    '20220930-182ec6cc.pth')
+swin_t_k400_ckpt = ('https://download.openmmlab.com/mmaction/v1.0/recognition/swin/'
+                    'swin-tiny-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb/'
+                    'swin-tiny-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb_'
+                    '20220930-241016b2.pth')
+
+
+def _k400(ckpt, in_channels):
+    """init_cfg loading a Kinetics-400 Swin recognizer's backbone (inflated when not RGB)."""
+    if in_channels == 3:
+        return dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
+    return dict(type='InflatedPretrained', checkpoint=ckpt, prefix='backbone.',
+                inflate_keys=['patch_embed.proj.weight'])
+
+
 swin_b = dict(type='SwinTransformer3D', arch='base', pretrained=None, pretrained2d=False,
               patch_size=(2, 4, 4), window_size=(8, 7, 7), drop_path_rate=0.0)
 swin_t = dict(type='SwinTransformer3D', arch='tiny', pretrained=None, pretrained2d=False,
@@ -27,9 +53,9 @@ karmma_teacher = dict(
     type='MultimodalRecognizer',
     modalities=karmma_modalities,
     backbones=dict(
-        rgb=dict(**swin_b, in_channels=3),
-        flow=dict(**swin_b, in_channels=2),
-        audio=dict(**swin_b, in_channels=1)),
+        rgb=dict(**swin_b, in_channels=3, init_cfg=_k400(swin_b_k400_ckpt, 3)),
+        flow=dict(**swin_b, in_channels=2, init_cfg=_k400(swin_b_k400_ckpt, 2)),
+        audio=dict(**swin_b, in_channels=1, init_cfg=_k400(swin_b_k400_ckpt, 1))),
     as_video=('audio', ),
     frozen_backbones=True,
     neck=dict(type='ThetaAverage', theta=karmma_theta),
@@ -50,8 +76,8 @@ karmma_student = dict(
     type='MultimodalRecognizer',
     modalities=karmma_modalities,
     backbones=dict(
-        rgb=dict(**swin_t, in_channels=3),
-        flow=dict(**swin_t, in_channels=2),
+        rgb=dict(**swin_t, in_channels=3, init_cfg=_k400(swin_t_k400_ckpt, 3)),
+        flow=dict(**swin_t, in_channels=2, init_cfg=_k400(swin_t_k400_ckpt, 2)),
         audio=dict(type='AudioSpectrogramTransformer', embed_dims=192, num_layers=12,
                    num_heads=3, patch_size=16, stride=(10, 10), input_size=(1024, 128))),
     frozen_backbones=False,

@@ -11,11 +11,14 @@ num_classes = 174
 num_frames = 8          # = clip_len of configs/_base_/datasets/sthv2_mm2rgb.py
 stlt_max_boxes = 4      # = max_boxes of configs/_base_/datasets/sthv2_mm2rgb.py
 
-# ImageNet-pretrained ViT-B/16 in MMAction2's TimeSformer format (e.g. MMAction2's
-# vit_base_patch16_224.pth, which its TimeSformer configs use). Nothing is downloaded: put the
-# file here or point this variable at it (edit the config; the path is baked into the model
-# configs below). None trains from scratch (not the paper setting).
-vit_b_ckpt = 'checkpoints/vit_base_patch16_224.pth'
+# ImageNet-pretrained ViT-B/16 in MMAction2's TimeSformer format: the file MMAction2's own
+# TimeSformer configs start from (open-mmlab/mmaction2 configs/recognition/timesformer/
+# timesformer_spaceOnly_8xb8-8x32x1-15e_kinetics400-rgb.py, backbone.pretrained). TimeSformer
+# downloads it at init_weights() into the torch hub cache (~/.cache/torch/hub/checkpoints); on a
+# machine without internet put the file somewhere and point this variable at it (the path is
+# baked into the model configs below). Its keys are the ViT's own (no prefix).
+vit_b_ckpt = ('https://download.openmmlab.com/mmaction/recognition/timesformer/'
+              'vit_base_patch16_224.pth')
 
 rgb_preprocessor = dict(
     type='SelectModality', modality='rgb',
@@ -51,10 +54,14 @@ rgb_model = dict(
 # attached to its patch embedding by config; TimeSformer's own `pretrained` loading would skip
 # the 2-channel kernel (shape mismatch) and leave it random. So the flow model loads an inflated
 # copy of the ViT-B checkpoint, made once with the plugin's inflate_input_channels:
-#   python -c "import torch; from mmdistill_plugin.models.utils.inflated_pretrained import \
-#   inflate_input_channels as f; c = torch.load('checkpoints/vit_base_patch16_224.pth', \
-#   map_location='cpu'); s = c.get('state_dict', c); k = 'patch_embed.projection.weight'; \
-#   s[k] = f(s[k], 2); torch.save(c, 'checkpoints/vit_base_patch16_224_flow2ch.pth')"
+#   mkdir -p checkpoints && python -c "import torch; from mmengine.runner import \
+#   CheckpointLoader; from mmdistill_plugin.models.utils.inflated_pretrained import \
+#   inflate_input_channels as f; c = CheckpointLoader.load_checkpoint('https://download.\
+#   openmmlab.com/mmaction/recognition/timesformer/vit_base_patch16_224.pth', 'cpu'); \
+#   s = c.get('state_dict', c); k = 'patch_embed.projection.weight'; s[k] = f(s[k], 2); \
+#   torch.save(c, 'checkpoints/vit_base_patch16_224_flow2ch.pth')"
+# Without that file, building the flow model fails with FileNotFoundError naming it (never a
+# silent random start).
 vit_b_flow_ckpt = 'checkpoints/vit_base_patch16_224_flow2ch.pth'
 flow_model = dict(
     type='Recognizer3D',

@@ -1,3 +1,4 @@
-# Toy version of ../probe_finetune_sthv2.py: the toy frozen probe with the recognizer fine-tuned.
-_base_ = ['./probe_frozen_sthv2.py']
+# Toy version of ../probe_finetune_sthv2.py: the toy frozen baseline probe with the recognizer
+# fine-tuned.
+_base_ = ['./probe_frozen_baseline_sthv2.py']
 model = dict(mode='finetune')

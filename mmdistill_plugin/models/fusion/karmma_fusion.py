@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from mmaction.registry import MODELS
 from .transformer_layer import PreNormTransformerLayer
 
-STRATEGIES = ('B1', 'B2', 'B3', 'B4', 'B5', 'none')
+STRATEGIES = ('B1', 'B2', 'B3', 'B4', 'B5', 'none', 'ignore')
 _USES_MODALITY_TOKEN = ('B1', 'B2', 'B5')
 _USES_TOKEN_TOKENS = ('B3', 'B4', 'B5')
 
@@ -40,6 +40,13 @@ class KARMMAFusionBlock(BaseModule):
     * ``'B5'`` (Eq. 6 / B.5, default): ``t_i + t̆ + ṫ_i`` / ``t̆ + ṫ_i``.
     * ``'none'``: ``t_i`` / zeros (no learned tokens: the "Baseline" and
       "modality dropout only" settings; zero-filling as in [56]).
+    * ``'ignore'``: ``t_i`` / nothing: supp. B's other option, "ignoring the
+      missing modality" (Tab. B.1 "Baseline w/ mod. drop."). Its ``k_m``
+      slots are key-padding-masked (no token attends to them), its output
+      row is zeros and ``output_valid`` marks it invalid, so the head
+      averages only the present modalities' and the CLS predictions. No
+      learned tokens: a model trained with ``'none'`` can be tested with
+      ``'ignore'`` (same parameters) and vice versa.
 
     Missing-modality selection uses ``torch.where`` on the mask (no Python
     branching on data); raw inputs of a missing modality are zeroed before
@@ -59,7 +66,7 @@ class KARMMAFusionBlock(BaseModule):
             student 0).
         drop (float): dropout on residual branches / FFN hidden layer.
         ffn_ratio (float): FFN hidden size / ``D``.
-        strategy (str): one of ``'B1'..'B5'``, ``'none'``.
+        strategy (str): one of ``'B1'..'B5'``, ``'none'``, ``'ignore'``.
         init_cfg (dict | list | None): mmengine init config.
 
     Raises:
@@ -207,7 +214,8 @@ class KARMMAFusionBlock(BaseModule):
         Returns:
             ``(seq, key_padding_mask)``: ``seq`` ``[B, L, D]`` with
             ``L = Σ k_m + 1`` (CLS last); ``key_padding_mask``
-            ``BoolTensor[B, L]`` (True = ignored) for ``'B1'``, else None.
+            ``BoolTensor[B, L]`` (True = ignored) for ``'B1'`` and
+            ``'ignore'``, else None.
         """
         batch, mask = self._check_inputs(tokens, mask)
         parts, pads = [], []
@@ -218,7 +226,7 @@ class KARMMAFusionBlock(BaseModule):
                                                   device=x.device))
             t = self.embed[m](x)  # [B, k, D]
             s = self.strategy
-            if s == 'none':
+            if s in ('none', 'ignore'):
                 o = torch.where(avail, t, torch.zeros_like(t))
             elif s in ('B1', 'B2'):
                 tm = self.modality_tokens[i]  # [D]
@@ -237,10 +245,12 @@ class KARMMAFusionBlock(BaseModule):
                 k = self.num_tokens[m]
                 extra = torch.arange(k, device=o.device) > 0  # [k]
                 pads.append(~avail.view(batch, 1) & extra.view(1, k))
+            elif s == 'ignore':
+                pads.append(~avail.view(batch, 1).expand(batch, self.num_tokens[m]))
         parts.append(self.cls_token.expand(batch, -1, -1))
         seq = torch.cat(parts, dim=1)
         kpm = None
-        if self.strategy == 'B1':
+        if self.strategy in ('B1', 'ignore'):
             pads.append(
                 torch.zeros(batch, 1, dtype=torch.bool, device=seq.device))
             kpm = torch.cat(pads, dim=1)
@@ -258,15 +268,34 @@ class KARMMAFusionBlock(BaseModule):
              seq: Tensor,
              key_padding_mask: Optional[Tensor] = None) -> Tensor:
         """Per-modality mean over non-padded slots + CLS:
-        ``[B, L, D] -> [B, M+1, D]`` (one batched matmul)."""
+        ``[B, L, D] -> [B, M+1, D]`` (one batched matmul); a modality with
+        every slot padded (``'ignore'``, missing) gives a zero row."""
         n_out = self.num_modalities + 1
         onehot = nn.functional.one_hot(self._segment_ids, n_out).to(
             seq.dtype).t()  # [M+1, L]
         weights = onehot.unsqueeze(0).expand(seq.shape[0], -1, -1)
         if key_padding_mask is not None:
             weights = weights * (~key_padding_mask).to(seq.dtype).unsqueeze(1)
-        weights = weights / weights.sum(dim=-1, keepdim=True)
+        weights = weights / weights.sum(dim=-1, keepdim=True).clamp(min=1e-12)
         return torch.bmm(weights, seq)
+
+    def output_valid(self, mask: Optional[Tensor], batch: int,
+                     device=None) -> Optional[Tensor]:
+        """Which of the ``M+1`` output rows carry information.
+
+        Args:
+            mask: ``BoolTensor[B, M]`` availability (None = all available).
+
+        Returns:
+            ``BoolTensor[B, M+1]`` (availability, then True for CLS) with
+            ``'ignore'`` (a missing modality's row is zeros and must not
+            enter the prediction average); None for the other strategies
+            (every row is valid: learned or zero tokens stand in).
+        """
+        if self.strategy != 'ignore' or mask is None:
+            return None
+        mask = torch.as_tensor(mask, device=device).bool()
+        return torch.cat([mask, mask.new_ones(batch, 1)], dim=1)
 
     def forward(self,
                 tokens: Dict[str, Tensor],

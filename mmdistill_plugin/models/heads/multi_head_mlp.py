@@ -120,16 +120,30 @@ class MultiHeadMLP(BaseModule):
         h = self.shared(x)
         return {name: head(h) for name, head in self.heads.items()}
 
-    def forward(self, x: Tensor) -> Dict[str, Tensor]:
+    def forward(self, x: Tensor, valid: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Model logits = mean over the ``T`` per-token logits.
 
         Args:
             x: ``[B, T, D]`` or ``[B, D]``.
+            valid: optional ``BoolTensor[B, T]``: average only these tokens'
+                logits (KARMMA supp. B "ignoring the missing modality": the
+                present modalities' tokens and CLS). None = all ``T``.
 
         Returns:
             dict name -> ``[B, n_name]``.
+
+        Raises:
+            ValueError: ``valid`` is not ``[B, T]``.
         """
-        return {k: v.mean(dim=1) for k, v in self.forward_tokens(x).items()}
+        logits = self.forward_tokens(x)
+        if valid is None:
+            return {k: v.mean(dim=1) for k, v in logits.items()}
+        first = next(iter(logits.values()))
+        if tuple(valid.shape) != tuple(first.shape[:2]):
+            raise ValueError(f'valid must be [B, T] = {list(first.shape[:2])}, '
+                             f'got {list(valid.shape)}')
+        w = valid.to(first.dtype).unsqueeze(-1)  # [B, T, 1]
+        return {k: (v * w).sum(1) / w.sum(1).clamp(min=1.0) for k, v in logits.items()}
 
     # ------------------------------------------------------------------ #
     def _labels(self, data_samples: Sequence, name: str,

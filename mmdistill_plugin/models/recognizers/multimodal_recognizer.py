@@ -40,6 +40,22 @@ def modality_mask(data_samples, modalities: Sequence[str], key: str, batch_size:
     return torch.tensor(rows, dtype=torch.bool, device=device)
 
 
+PRETRAINED_INITS = ('Pretrained', 'InflatedPretrained')
+
+
+def loads_pretrained_weights(backbone) -> bool:
+    """Whether ``backbone.init_weights()`` loads a checkpoint: an ``init_cfg`` of type
+    ``Pretrained`` / ``InflatedPretrained`` with a checkpoint, or a ``pretrained`` path (MMAction2
+    backbones such as ``SwinTransformer3D``, ``ResNet3d`` and ``TimeSformer`` load it
+    themselves)."""
+    init_cfgs = getattr(backbone, 'init_cfg', None) or []
+    init_cfgs = init_cfgs if isinstance(init_cfgs, (list, tuple)) else [init_cfgs]
+    if any(c.get('type') in PRETRAINED_INITS and c.get('checkpoint') for c in init_cfgs):
+        return True
+    pretrained = getattr(backbone, 'pretrained', None)
+    return isinstance(pretrained, str) and bool(pretrained)
+
+
 @MODELS.register_module()
 class MultimodalRecognizer(BaseModel):
     """Multimodal action recognizer of KARMMA (Santos-Villafranca et al., §3.2).
@@ -64,6 +80,11 @@ class MultimodalRecognizer(BaseModel):
         align_anchor (str): The modality the others are aligned to. Defaults to ``'rgb'``.
         frozen_backbones (bool): Freeze every backbone (teacher): no gradients, eval mode even
             after ``train()``, run under ``torch.no_grad()``.
+        allow_random_frozen (bool): With ``frozen_backbones``, ``init_weights()`` raises unless
+            every backbone loads pre-trained weights (KARMMA §3.2: the teacher's feature
+            extractors are frozen *pre-trained* models; frozen random ones would silently give
+            a fusion block random features). True accepts random frozen backbones (toy configs,
+            tests). A teacher loaded from its own checkpoint is never ``init_weights()``-ed.
         as_video (Sequence[str]): Modalities whose 4-D input ``[B, C, H, W]`` goes to a video
             backbone as a one-frame clip ``[B, C, 1, H, W]`` (e.g. a spectrogram into Swin3D).
         mask_key (str): Metainfo key of the availability mask: ``'modality_mask'`` (what the
@@ -85,6 +106,7 @@ class MultimodalRecognizer(BaseModel):
                  align_loss: Optional[dict] = None,
                  align_anchor: str = 'rgb',
                  frozen_backbones: bool = False,
+                 allow_random_frozen: bool = False,
                  as_video: Sequence[str] = (),
                  mask_key: str = 'modality_mask',
                  train_cfg: Optional[dict] = None,
@@ -105,6 +127,7 @@ class MultimodalRecognizer(BaseModel):
             raise ValueError(f'align_anchor {align_anchor!r} is not one of {self.modalities}')
         self.align_anchor = align_anchor
         self.frozen_backbones = frozen_backbones
+        self.allow_random_frozen = allow_random_frozen
         self.as_video = tuple(as_video)
         self.mask_key = mask_key
         self.train_cfg = train_cfg or {}
@@ -116,6 +139,26 @@ class MultimodalRecognizer(BaseModel):
         if frozen_backbones:
             for p in self.backbones.parameters():
                 p.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise every part (backbones from their checkpoints where configured).
+
+        Raises:
+            ValueError: ``frozen_backbones`` is set, ``allow_random_frozen`` is not, and a
+                backbone has no pre-trained weights to load (names the modality and backbone).
+        """
+        if self.frozen_backbones and not self.allow_random_frozen:
+            random = [f'{m} ({type(self.backbones[m]).__name__})' for m in self.modalities
+                      if not loads_pretrained_weights(self.backbones[m])]
+            if random:
+                raise ValueError(
+                    f'frozen_backbones=True but the backbones of {", ".join(random)} have no '
+                    f'pre-trained weights: training would fit the fusion block to frozen random '
+                    f'features. Set model.backbones.<modality>.init_cfg=dict(type=\'Pretrained\''
+                    f', checkpoint=..., prefix=\'backbone.\') (InflatedPretrained for non-RGB '
+                    f'inputs), or allow_random_frozen=True to train on random frozen features '
+                    f'on purpose.')
+        super().init_weights()
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -141,6 +184,12 @@ class MultimodalRecognizer(BaseModel):
         Raises:
             KeyError: naming the modality when ``inputs`` lacks one the model uses.
         """
+        fused, _, num_clips = self.fuse(inputs, data_samples, test_mode)
+        return fused, num_clips
+
+    def fuse(self, inputs: Inputs, data_samples=None, test_mode: bool = False):
+        """``(fused [B·N, M+1, D], valid [B·N, M+1] or None, N)``: ``valid`` marks the fusion
+        rows the head averages (fusion strategy ``'ignore'``: present modalities and CLS)."""
         absent = [m for m in self.modalities if m not in inputs]
         if absent:
             raise KeyError(f'inputs lack modalities {absent}; got {sorted(inputs)}. Load them '
@@ -153,21 +202,27 @@ class MultimodalRecognizer(BaseModel):
                 mask[:, self.modalities.index(m)] = False
         mask = mask.repeat_interleave(num_clips, dim=0)
         tokens = {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
-        return self.fusion(tokens, mask), num_clips
+        fused = self.fusion(tokens, mask)
+        valid = (self.fusion.output_valid(mask, fused.shape[0], fused.device)
+                 if hasattr(self.fusion, 'output_valid') else None)
+        return fused, valid, num_clips
+
+    def _head(self, fused, valid):
+        return self.cls_head(fused) if valid is None else self.cls_head(fused, valid=valid)
 
     def forward_logits(self, inputs: Inputs, data_samples=None,
                        test_mode: bool = False) -> Dict[str, torch.Tensor]:
         """Class logits per head, ``dict(name -> [B, num_classes])``, averaged over clips."""
-        fused, num_clips = self.extract_feat(inputs, data_samples, test_mode)
-        logits = self.cls_head(fused)
+        fused, valid, num_clips = self.fuse(inputs, data_samples, test_mode)
+        logits = self._head(fused, valid)
         return {k: v.view(-1, num_clips, v.shape[-1]).mean(1) for k, v in logits.items()}
 
     # ------------------------------------------------------------------ modes
     def loss_and_logits(self, inputs: Inputs, data_samples):
         """Losses (Eq. 3) and the logits they were computed from (for distillation)."""
-        fused, num_clips = self.extract_feat(inputs, data_samples)
+        fused, valid, num_clips = self.fuse(inputs, data_samples)
         logits = {k: v.view(-1, num_clips, v.shape[-1]).mean(1)
-                  for k, v in self.cls_head(fused).items()}
+                  for k, v in self._head(fused, valid).items()}
         losses = self.cls_head.loss_by_feat(logits, data_samples)
         if self.align_loss is not None and len(self.modalities) > 1:
             a = self.modalities.index(self.align_anchor)

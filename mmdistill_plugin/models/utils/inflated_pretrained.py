@@ -1,11 +1,44 @@
-"""Initialise a non-RGB backbone from RGB weights by inflating its input convolution."""
+"""Initialise backbones from published recognizer checkpoints: inflate the input convolution of a
+non-RGB backbone from RGB weights (``InflatedPretrained``), and read one sub-model of a checkpoint
+through a ``pretrained`` path (the ``submodule:`` checkpoint scheme)."""
 from typing import Sequence
 
 import torch
 from mmengine.logging import MMLogger, print_log
 from mmengine.model.weight_init import PretrainedInit
 from mmengine.registry import WEIGHT_INITIALIZERS
-from mmengine.runner.checkpoint import _load_checkpoint_with_prefix, load_state_dict
+from mmengine.runner.checkpoint import (CheckpointLoader, _load_checkpoint_with_prefix,
+                                        load_state_dict)
+
+SUBMODULE_SCHEME = 'submodule:'
+
+
+@CheckpointLoader.register_scheme(prefixes=SUBMODULE_SCHEME)
+def load_submodule_checkpoint(filename: str, map_location=None):
+    """``'submodule:<prefix>:<checkpoint>'`` → the state dict of ``<checkpoint>`` (a file or an
+    http(s) URL, which mmengine downloads and caches) restricted to the keys under ``<prefix>``,
+    with the prefix removed.
+
+    For MMAction2 backbones that load their ``pretrained`` path themselves and ignore
+    ``init_cfg`` (``ResNet3d`` / ``ResNet2Plus1d``, ``TimeSformer``): MMAction2's model-zoo files
+    are recognizer checkpoints (``backbone.*``, ``cls_head.*``), whose keys such a backbone would
+    not match (it would silently load nothing). Example::
+
+        backbone=dict(type='ResNet2Plus1d', depth=34,
+                      pretrained='submodule:backbone.:https://download.openmmlab.com/...pth')
+
+    Raises:
+        ValueError: no ``:`` after the prefix, or no key starts with the prefix.
+    """
+    prefix, sep, path = filename[len(SUBMODULE_SCHEME):].partition(':')
+    if not sep or not prefix or not path:
+        raise ValueError(f'{filename!r}: expected submodule:<prefix>:<checkpoint>, e.g. '
+                         f"'submodule:backbone.:work_dirs/x/epoch_20.pth'")
+    # _load_checkpoint_with_prefix raises AssertionError when nothing starts with the prefix
+    try:
+        return _load_checkpoint_with_prefix(prefix, path, map_location=map_location)
+    except AssertionError as exc:
+        raise ValueError(f'{path}: no key starts with {prefix!r}') from exc
 
 
 def inflate_input_channels(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
@@ -35,7 +68,8 @@ class InflatedPretrainedInit(PretrainedInit):
                       prefix='backbone.', inflate_keys=['patch_embed.proj.weight'])
 
     Args:
-        checkpoint (str): Checkpoint file (supplied by the user; nothing is downloaded).
+        checkpoint (str): Checkpoint file or http(s) URL (mmengine downloads it once into the
+            torch hub cache, ``~/.cache/torch/hub/checkpoints``).
         prefix (str, optional): Sub-model prefix in the checkpoint, e.g. ``'backbone.'``.
         inflate_keys (Sequence[str]): Parameters to inflate when their input channels differ.
         map_location (str): Defaults to ``'cpu'``.
