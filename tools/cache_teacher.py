@@ -134,6 +134,7 @@ def main(argv=None):
     meta = dict(format_version=tc.FORMAT_VERSION, views=K, shard_size=shard_size,
                 heads=heads, num_samples=n, config=osp.abspath(args.config),
                 teacher=tc.teacher_fingerprint(cfg.model.teacher, cfg.model.get('teacher_ckpt')),
+                teacher_ckpt=cfg.model.get('teacher_ckpt'),
                 pipeline=tc.pipeline_fingerprint(dcfg, n), amp=bool(args.amp),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
     if rank == 0:

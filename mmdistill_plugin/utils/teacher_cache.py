@@ -75,19 +75,19 @@ def teacher_fingerprint(teacher_cfg: dict, teacher_ckpt: Optional[str]) -> dict:
     """What identifies a frozen teacher: its config and the SHA-256 of each checkpoint file.
 
     ``teacher_ckpt`` may be a work dir (its ``last_checkpoint``); the members' checkpoints of a
-    ``LogitEnsemble`` config count too. A checkpoint file that is absent is recorded as
-    ``None`` (its path is kept): the fingerprint then no longer proves the weights.
+    ``LogitEnsemble`` config count too. Files are identified by their bytes, not their paths
+    (a moved checkpoint still matches); an absent file counts as ``'absent'``.
     """
     from mmdistill_plugin.models.utils import resolve_checkpoint
-    files = {}
+    hashes = []
     for path in ([teacher_ckpt] if teacher_ckpt else []) + _checkpoints_in(teacher_cfg):
         try:
             resolved = resolve_checkpoint(path)
         except FileNotFoundError:
             resolved = path
-        files[path] = file_sha256(resolved) if osp.isfile(resolved) else None
+        hashes.append(file_sha256(resolved) if osp.isfile(resolved) else 'absent')
     config = hashlib.sha256(_canonical(teacher_cfg).encode()).hexdigest()
-    return dict(config_sha256=config, checkpoints=files)
+    return dict(config_sha256=config, checkpoint_sha256=sorted(hashes))
 
 
 def pipeline_fingerprint(dataset_cfg: dict, num_samples: int) -> dict:
@@ -124,18 +124,20 @@ def _differences(expected: dict, found: dict, prefix='') -> List[str]:
     return out
 
 
-def check_stamp(cache_dir: str, what: str, expected: dict) -> dict:
+def check_stamp(cache_dir: str, what: str, expected: dict, context: str = '') -> dict:
     """Compare the cache's ``meta[what]`` with ``expected``; return the meta.
 
     Raises:
-        StaleTeacherCacheError: naming the cache and every field that differs.
+        StaleTeacherCacheError: naming the cache, ``context`` (e.g. the teacher checkpoint in
+            use) and every field that differs.
     """
     meta = read_meta(cache_dir)
     found = meta.get(what, {})
     diffs = _differences(expected, found)
     if diffs:
         raise StaleTeacherCacheError(
-            f'teacher cache {cache_dir} was written with another {what.replace("_", " ")}:\n  '
+            f'teacher cache {cache_dir} was written with another {what.replace("_", " ")}'
+            f'{" than " + context if context else ""}:\n  '
             + '\n  '.join(diffs) + '\nWrite it again with tools/cache_teacher.py (or point '
             'teacher_cache at the right directory).')
     return meta

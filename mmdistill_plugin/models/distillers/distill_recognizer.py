@@ -172,7 +172,8 @@ class DistillRecognizer(BaseModel):
             return
         from mmdistill_plugin.utils.teacher_cache import check_stamp, teacher_fingerprint
         check_stamp(self.teacher_cache, 'teacher',
-                    teacher_fingerprint(self._teacher_cfg, self.teacher_ckpt))
+                    teacher_fingerprint(self._teacher_cfg, self.teacher_ckpt),
+                    context=f'teacher_ckpt={self.teacher_ckpt}')
         self._cache_checked = True
 
     def train(self, mode: bool = True):
