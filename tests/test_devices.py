@@ -179,3 +179,27 @@ def test_cuda_training_step_karmma_and_ensemble():
             total = sum(v for k, v in losses.items() if 'loss' in k)
             total.backward()
             assert total.is_cuda and torch.isfinite(total)
+
+
+def test_amp_on_cpu_autocasts_teacher_and_student_in_train_step():
+    """``tools/train.py --amp`` without CUDA: ``AutocastOptimWrapper`` (bf16) in ``train_step``."""
+    from mmaction.registry import OPTIM_WRAPPERS
+    model = MODELS.build(karmma_distiller()).train()
+    wrapper = OPTIM_WRAPPERS.build(dict(
+        type='AutocastOptimWrapper', dtype='bfloat16',
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+    dtypes = {}
+    model.teacher.fusion.embed['rgb'].register_forward_hook(
+        lambda m, a, out: dtypes.__setitem__('teacher', out.dtype))
+    model.student.fusion.embed['rgb'].register_forward_hook(
+        lambda m, a, out: dtypes.__setitem__('student', out.dtype))
+    before = model.student.cls_head.state_dict()
+    before = {k: v.clone() for k, v in before.items()}
+    log = model.train_step(copy.deepcopy(tiny_batch(2)), wrapper)
+    assert dtypes == dict(teacher=torch.bfloat16, student=torch.bfloat16)
+    assert torch.isfinite(log['loss'])
+    after = model.student.cls_head.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # the step updated
+    with pytest.raises(ValueError, match='unknown dtype'):
+        OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper', dtype='bfloat61',
+                                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))

@@ -84,14 +84,20 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    # enable automatic-mixed-precision training
+    # enable automatic-mixed-precision training: fp16 + loss scaling on CUDA (mmengine's
+    # AmpOptimWrapper), bf16 autocast on a CPU (the plugin's AutocastOptimWrapper)
     if args.amp is True:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
+        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper', 'AutocastOptimWrapper'], \
             '`--amp` is not supported custom optimizer wrapper type ' \
             f'`{optim_wrapper}.'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        import torch
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
 
     # resume training
     if args.resume == 'auto':
