@@ -185,7 +185,9 @@ def plain_rgb_pipeline(pipeline, source: str, format_shape: str = 'NCTHW') -> li
     Raises:
         ValueError: a plugin transform with no plain equivalent (named).
     """
-    out = [dict(type='DecordInit')] if source == 'video' else []
+    names = [_type_name(t['type']) for t in pipeline]
+    needs_init = source == 'video' and 'LoadRGBFrames' in names and 'DecordInit' not in names
+    out = [dict(type='DecordInit')] if needs_init else []
     for t in pipeline:
         name = _type_name(t['type'])
         args = {k: copy.deepcopy(v) for k, v in t.items() if k != 'type'}
