@@ -161,6 +161,13 @@ def plugin_components(node) -> list:
     return sorted(set(names))
 
 
+#: top-level config keys that mmengine's Runner reads (others are config-file variables)
+RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+               'train_cfg', 'val_cfg', 'test_cfg', 'val_evaluator', 'test_evaluator',
+               'optim_wrapper', 'param_scheduler', 'auto_scale_lr', 'default_hooks',
+               'custom_hooks', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+               'vis_backends', 'default_scope', 'launcher', 'randomness', 'resume', 'load_from',
+               'experiment_name', 'custom_imports', 'data_preprocessor', 'cfg')
 #: plugin transform -> plain MMAction2 transform (same arguments) for the RGB test pipeline
 SPATIAL = dict(MultimodalResize='Resize', MultimodalCenterCrop='CenterCrop',
                MultimodalFlip='Flip')
@@ -323,6 +330,10 @@ def plain_rgb_config(plain: dict, list_stem: str) -> bool:
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'auto_scale_lr'):
         plain.pop(key, None)
+    # Config-file variables the runner does not read (dataset / model dicts shared between
+    # configs, e.g. train_datasets, baseline_members) would keep plugin types in the file.
+    for key in [k for k in plain if k not in RUNNER_KEYS and plugin_components([plain[k]])]:
+        plain.pop(key)
     return True
 
 
