@@ -327,3 +327,21 @@ def test_keep_plugin_data_and_unconvertible_pipeline(tmp_path, toy_sthv2):
         export_student.main([str(cfg_path), str(ckpt), '--out', str(tmp_path / 'w.pth'),
                              '--student-config-out', str(out_cfg)])
     assert 'custom_imports' in Config.fromfile(str(out_cfg))
+
+
+@pytest.mark.parametrize('name', ['mm2rgb/toy/student_rgb_flow_sthv2.py',
+                                  'd3d/toy/student_sthv2.py'])
+def test_project_rgb_student_configs_export_plugin_free(tmp_path, toy_sthv2, monkeypatch,
+                                                        name):
+    """The project's RGB student configs (SelectModality student, plugin SSv2 data, shared
+    dataset / model variables) give a config without any plugin component."""
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'toy').symlink_to(toy_sthv2)
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(str(REPO / 'configs' / name))
+    plain, plugin_model = export_student.student_config(cfg, 'student', str(tmp_path / 's'))
+    assert plugin_model == [] and 'custom_imports' not in plain
+    assert export_student.plugin_components(plain.to_dict()) == []
+    assert plain.test_dataloader.dataset.type == 'VideoDataset'
+    assert plain.model.data_preprocessor.to_rgb is False
+    assert (tmp_path / 's_val_list.txt').read_text().count('\n') == 6  # tiny: 6 val videos
