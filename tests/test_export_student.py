@@ -158,3 +158,190 @@ def test_plugin_student_warns_and_bad_prefix_fails(tmp_path):
 @pytest.mark.parametrize('value', [np.arange(3), (1, np.int64(2))])
 def test_plain_value_meta(value):
     assert export_student.plain_value(dict(v=value))['v'] in ([0, 1, 2], (1, 2))
+
+
+BLOCK_PLUGIN = '''import sys
+
+
+class _BlockPlugin:
+    """Makes this interpreter behave as one without mmdistill_plugin installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == 'mmdistill_plugin' or name.startswith('mmdistill_plugin.'):
+            raise ImportError(f'No module named {name!r} (blocked by the test)')
+        return None
+
+
+sys.meta_path.insert(0, _BlockPlugin())
+'''
+MMACTION_TEST = Path(__import__('mmaction').__file__).parent / '.mim' / 'tools' / 'test.py'
+
+
+def no_plugin_env(tmp_path):
+    """Environment of a subprocess that cannot import the plugin (a ``sitecustomize`` on
+    PYTHONPATH installs a meta-path finder raising ImportError; the repo is not on the path)."""
+    import os
+    site = tmp_path / 'no_plugin_site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(BLOCK_PLUGIN)
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.update(PYTHONPATH=str(site), OMP_NUM_THREADS='1')
+    return env
+
+
+def ssv2_rgb_distill_config(tmp_path, toy, teacher_ckpt):
+    """An mm2rgb-like distillation config: SelectModality RGB student (to_rgb: the plugin loads
+    BGR), the plugin's SSv2 dataset and multimodal test pipeline, MultiHeadAccMetric."""
+    from mmengine.config import Config
+    student = recognizer3d()
+    student['data_preprocessor'] = dict(
+        type='SelectModality', modality='rgb',
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[120., 110., 100.],
+                          std=[60., 50., 40.], to_rgb=True, format_shape='NCTHW'))
+    ann = toy / 'sthv2' / 'annotations'
+    pipeline = [dict(type='UniformSample', clip_len=4, num_clips=1, test_mode=True),
+                dict(type='LoadRGBFrames'),
+                dict(type='MultimodalResize', scale=(-1, 20)),
+                dict(type='MultimodalCenterCrop', crop_size=16),
+                dict(type='PackMultimodalInputs')]
+    dataset = dict(type='SomethingSomethingV2Dataset', ann_file=str(ann / 'validation.json'),
+                   labels_file=str(ann / 'labels.json'),
+                   data_prefix=dict(video=str(toy / 'sthv2' / 'videos')), modalities=('rgb', ),
+                   rgb_source='video', video_ext='.mp4', pipeline=pipeline, test_mode=True)
+    loader = dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+                  dataset=dataset)
+    cfg = Config(dict(
+        custom_imports=dict(imports=['mmdistill_plugin'], allow_failed_imports=False),
+        default_scope='mmaction',
+        model=dict(type='DistillRecognizer', student=student, teacher=recognizer3d(),
+                   teacher_ckpt=teacher_ckpt, student_modality='rgb', teacher_modality='rgb',
+                   distill_losses=dict(loss_kd=dict(type='KLDivergence', tau=10.0))),
+        train_dataloader=dict(loader, dataset=dict(dataset, test_mode=False)),
+        val_dataloader=loader, test_dataloader=loader,
+        val_evaluator=dict(type='MultiHeadAccMetric', topk=(1, 5)),
+        test_evaluator=dict(type='MultiHeadAccMetric', topk=(1, 5)),
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=1), val_cfg=dict(type='ValLoop'),
+        test_cfg=dict(type='TestLoop'),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-4)),
+        auto_scale_lr=dict(enable=False, base_batch_size=32)))
+    path = tmp_path / 'distill_ssv2.py'
+    cfg.dump(str(path))
+    return cfg, path
+
+
+@pytest.fixture(scope='module')
+def toy_sthv2(tmp_path_factory):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'generate_toy_dataset', REPO / 'tools' / 'data' / 'generate_toy_dataset.py')
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    root = tmp_path_factory.mktemp('toy')
+    # 64 px: decord decodes these mp4v videos exactly (it pads 48-px rows and fails)
+    gen.generate(str(root), seed=0, scale='tiny', workers=1, datasets=('sthv2', ),
+                 verbose=False, sthv2_size=64)
+    return root
+
+
+def test_rgb_student_exports_plain_mmaction2_pipeline(tmp_path, toy_sthv2):
+    """The RGB student of a plugin-data distillation config deploys without the plugin:
+    VideoDataset + MMAction2 transforms, no custom_imports; MMAction2's own tools/test.py, in an
+    interpreter that cannot import the plugin, gives the distiller's predictions."""
+    import pickle
+
+    from mmengine.dataset import pseudo_collate
+
+    from mmaction.registry import DATASETS
+    torch.manual_seed(0)
+    teacher_ckpt = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=MODELS.build(recognizer3d()).state_dict()), teacher_ckpt)
+    cfg, cfg_path = ssv2_rgb_distill_config(tmp_path, toy_sthv2, str(teacher_ckpt))
+    torch.manual_seed(1)
+    distiller = MODELS.build(cfg.model).eval()
+    ckpt = tmp_path / 'iter_1.pth'
+    torch.save(dict(state_dict=distiller.state_dict(), meta=dict(epoch=1)), ckpt)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    with torch.no_grad():
+        ref = distiller.test_step(pseudo_collate([dataset[i] for i in range(len(dataset))]))
+    ref = torch.stack([r.pred_scores.item for r in ref])
+
+    out = tmp_path / 'not' / 'yet' / 'student.pth'          # folders that do not exist
+    out_cfg = tmp_path / 'deploy' / 'student_config.py'
+    proc = run_export(str(cfg_path), str(ckpt), '--out', str(out),
+                      '--student-config-out', str(out_cfg))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.is_file() and out_cfg.is_file()
+
+    plain = Config.fromfile(str(out_cfg))
+    assert 'custom_imports' not in plain and 'train_dataloader' not in plain
+    assert export_student.plugin_components(plain.to_dict()) == []
+    ds = plain.test_dataloader.dataset
+    assert ds.type == 'VideoDataset' and plain.val_dataloader.dataset == ds
+    assert [t['type'] for t in ds.pipeline] == [
+        'DecordInit', 'UniformSample', 'DecordDecode', 'Resize', 'CenterCrop', 'FormatShape',
+        'PackActionInputs']
+    lines = Path(ds.ann_file).read_text().split()
+    assert len(lines) == 2 * len(dataset) and lines[1] == str(dataset.get_data_info(0)['label'])
+    dp = plain.model.data_preprocessor
+    assert dp.type == 'ActionDataPreprocessor' and dp.to_rgb is False  # decord gives RGB
+    assert plain.test_evaluator.type == 'AccMetric'
+
+    env = no_plugin_env(tmp_path)
+    blocked = subprocess.run([sys.executable, '-c', 'import mmdistill_plugin'], env=env,
+                             cwd=tmp_path, capture_output=True, text=True)
+    assert blocked.returncode != 0 and 'blocked by the test' in blocked.stderr
+    dump = tmp_path / 'preds.pkl'
+    test = subprocess.run([sys.executable, str(MMACTION_TEST), str(out_cfg), str(out),
+                           '--work-dir', str(tmp_path / 'work'), '--dump', str(dump)],
+                          env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr[-3000:]
+    assert 'acc/top1' in test.stdout + test.stderr
+    with open(dump, 'rb') as f:
+        got = pickle.load(f)
+    got = torch.stack([torch.as_tensor(g['pred_scores']['item']) for g in got])
+    assert got.shape == ref.shape
+    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-4)
+
+
+def test_keep_plugin_data_and_unconvertible_pipeline(tmp_path, toy_sthv2):
+    """--keep-plugin-data keeps the plugin pipeline, custom_imports and SelectModality; a plugin
+    transform without a plain equivalent keeps them too, with a warning naming it."""
+    torch.manual_seed(0)
+    teacher_ckpt = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=MODELS.build(recognizer3d()).state_dict()), teacher_ckpt)
+    cfg, cfg_path = ssv2_rgb_distill_config(tmp_path, toy_sthv2, str(teacher_ckpt))
+    ckpt = tmp_path / 'ckpt.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    out_cfg = tmp_path / 'keep' / 'student_config.py'
+    export_student.main([str(cfg_path), str(ckpt), '--out', str(tmp_path / 'keep' / 's.pth'),
+                         '--student-config-out', str(out_cfg), '--keep-plugin-data'])
+    kept = Config.fromfile(str(out_cfg))
+    assert 'custom_imports' in kept and kept.model.data_preprocessor.type == 'SelectModality'
+    assert kept.test_dataloader.dataset.type == 'SomethingSomethingV2Dataset'
+
+    cfg.test_dataloader.dataset.pipeline.insert(
+        3, dict(type='MultimodalRandomResizedCrop'))
+    cfg.dump(str(cfg_path))
+    out_cfg = tmp_path / 'warn' / 'student_config.py'
+    with pytest.warns(UserWarning, match='MultimodalRandomResizedCrop'):
+        export_student.main([str(cfg_path), str(ckpt), '--out', str(tmp_path / 'w.pth'),
+                             '--student-config-out', str(out_cfg)])
+    assert 'custom_imports' in Config.fromfile(str(out_cfg))
+
+
+@pytest.mark.parametrize('name', ['mm2rgb/toy/student_rgb_flow_sthv2.py',
+                                  'd3d/toy/student_sthv2.py'])
+def test_project_rgb_student_configs_export_plugin_free(tmp_path, toy_sthv2, monkeypatch,
+                                                        name):
+    """The project's RGB student configs (SelectModality student, plugin SSv2 data, shared
+    dataset / model variables) give a config without any plugin component."""
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'toy').symlink_to(toy_sthv2)
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(str(REPO / 'configs' / name))
+    plain, plugin_model = export_student.student_config(cfg, 'student', str(tmp_path / 's'))
+    assert plugin_model == [] and 'custom_imports' not in plain
+    assert export_student.plugin_components(plain.to_dict()) == []
+    assert plain.test_dataloader.dataset.type == 'VideoDataset'
+    assert plain.model.data_preprocessor.to_rgb is False
+    assert (tmp_path / 's_val_list.txt').read_text().count('\n') == 6  # tiny: 6 val videos

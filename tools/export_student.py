@@ -14,13 +14,30 @@ so plain MMAction2 ``tools/test.py STUDENT_CONFIG student.pth`` loads it without
 ``--student-config-out`` writes CONFIG with ``model = <model.student>`` and without
 ``custom_imports``/``load_from``/``resume`` (datasets, evaluators, loops, hooks and runtime are
 kept). The weights are checked against that model config with a strict load (``--no-verify``
-skips it). If the student, or anything else in the config, is a plugin component, a warning
-names it: a plugin student keeps ``custom_imports`` (its config needs the plugin), plugin
-datasets/transforms must be replaced by plain MMAction2 ones (a plain RGB recognizer takes a
-tensor, not the multimodal input dict).
+skips it). Output folders are created.
+
+RGB-only students (an MMAction2 recognizer fed ``inputs['rgb']``) are exported as plain
+MMAction2, so they deploy without the plugin (see :func:`plain_rgb_config`): a ``SelectModality``
+data preprocessor is replaced by the preprocessor it wraps; the val/test datasets of the plugin
+(``SomethingSomethingV2Dataset``) become MMAction2's ``VideoDataset`` (``rgb_source='video'``)
+or ``RawframeDataset`` (``'frames'``) over an annotation list written next to the config
+(``<config stem>_{val,test}_list.txt``, from the plugin dataset's annotation files), their
+pipelines MMAction2 transforms (``DecordInit`` + sampling + ``DecordDecode`` or
+``RawFrameDecode``, ``Resize``, ``CenterCrop``, ``Flip``, ``FormatShape``, ``PackActionInputs``;
+the loaders of other modalities and the modality dropouts are left out), ``MultiHeadAccMetric``
+becomes ``AccMetric``, and the training parts (dataloader, loop, optimizer, schedulers, which use
+the plugin's multimodal pipeline) are dropped. MMAction2 decodes RGB where the plugin's
+``LoadRGBFrames`` gives BGR, so the preprocessor's ``to_rgb`` is toggled: the student sees the
+same tensor. ``--keep-plugin-data`` keeps the plugin's data pipeline (and ``custom_imports``).
+When the conversion is not possible (a plugin transform without a plain equivalent, annotation
+files not readable), a warning says why and the config keeps the plugin's data pipeline.
+If the student, or anything else left in the config, is a plugin component, a warning names it
+and the config keeps ``custom_imports``.
 """
 import argparse
+import copy
 import inspect
+import os
 import os.path as osp
 import sys
 import time
@@ -45,6 +62,9 @@ def parse_args(argv=None):
                         help='the student sub-config inside the config\'s model')
     parser.add_argument('--no-verify', action='store_true',
                         help='do not build the student and load the weights strictly')
+    parser.add_argument('--keep-plugin-data', action='store_true',
+                        help='keep the plugin\'s datasets / transforms in the student config '
+                        '(by default an RGB-only student gets a plain MMAction2 test pipeline)')
     return parser.parse_args(argv)
 
 
@@ -141,9 +161,187 @@ def plugin_components(node) -> list:
     return sorted(set(names))
 
 
-def student_config(cfg, student_key: str):
-    """The plain config: ``model`` = the student, no ``custom_imports`` (unless it needs the
-    plugin), no ``load_from``/``resume``; plus the plugin components it still uses."""
+#: top-level config keys that mmengine's Runner reads (others are config-file variables)
+RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+               'train_cfg', 'val_cfg', 'test_cfg', 'val_evaluator', 'test_evaluator',
+               'optim_wrapper', 'param_scheduler', 'auto_scale_lr', 'default_hooks',
+               'custom_hooks', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+               'vis_backends', 'default_scope', 'launcher', 'randomness', 'resume', 'load_from',
+               'experiment_name', 'custom_imports', 'data_preprocessor', 'cfg')
+#: plugin transform -> plain MMAction2 transform (same arguments) for the RGB test pipeline
+SPATIAL = dict(MultimodalResize='Resize', MultimodalCenterCrop='CenterCrop',
+               MultimodalFlip='Flip')
+#: plugin transforms without meaning for a single-modality (RGB) student at test time: left out
+SINGLE_MODALITY_NOOPS = ('LoadFlowFrames', 'LoadAudioLogMel', 'LoadBoxes', 'ModalityDropout',
+                         'MissingModalities', 'RenderBoxes', 'SampleOneModality')
+
+
+def _type_name(t):
+    return t if isinstance(t, str) else getattr(t, '__name__', str(t))
+
+
+def plain_rgb_pipeline(pipeline, source: str, format_shape: str = 'NCTHW') -> list:
+    """MMAction2 transforms equivalent, for the ``rgb`` key, to a plugin test pipeline.
+
+    Args:
+        pipeline (list[dict]): plugin pipeline (``LoadRGBFrames``, ``Multimodal*``,
+            ``PackMultimodalInputs`` and MMAction2 samplers).
+        source (str): ``'video'`` (``DecordInit`` first, ``DecordDecode``) or ``'frames'``
+            (``RawFrameDecode``).
+
+    Raises:
+        ValueError: a plugin transform with no plain equivalent (named).
+    """
+    names = [_type_name(t['type']) for t in pipeline]
+    needs_init = source == 'video' and 'LoadRGBFrames' in names and 'DecordInit' not in names
+    out = [dict(type='DecordInit')] if needs_init else []
+    for t in pipeline:
+        name = _type_name(t['type'])
+        args = {k: copy.deepcopy(v) for k, v in t.items() if k != 'type'}
+        if name == 'LoadRGBFrames':
+            out.append(dict(type='DecordDecode') if source == 'video'
+                       else dict(type='RawFrameDecode'))
+        elif name in SPATIAL:
+            out.append(dict(type=SPATIAL[name], **args))
+        elif name in SINGLE_MODALITY_NOOPS:
+            continue
+        elif name == 'PackMultimodalInputs':
+            out += [dict(type='FormatShape', input_format=format_shape),
+                    dict(type='PackActionInputs')]
+        elif plugin_components([t]):
+            raise ValueError(f'no plain MMAction2 equivalent of {name} in the test pipeline '
+                             '(or use --keep-plugin-data)')
+        else:
+            out.append(dict(t))
+    return out
+
+
+def _ssv2_list(ds: dict, list_path: str):
+    """Write the MMAction2 annotation list of a ``SomethingSomethingV2Dataset`` config:
+    ``<id><video_ext> <label>`` (video) or ``<id> <total_frames> <label>`` (frames)."""
+    from mmdistill_plugin.datasets.something_something import (count_files, load_json,
+                                                               template_key)
+    backend_args = ds.get('backend_args')
+    labels = {k: int(v) for k, v in
+              load_json(ds['labels_file'], 'SSv2 labels file', backend_args).items()}
+    entries = load_json(ds['ann_file'], 'SSv2 annotation file', backend_args)
+    source = ds.get('rgb_source', 'video')
+    prefix = (ds.get('data_prefix') or {}).get('video' if source == 'video' else 'rgb', '')
+    tmpl = ds.get('rgb_filename_tmpl', '{:04d}.jpg')
+    ext = osp.splitext(tmpl)[1]
+    lines = []
+    for e in entries:
+        if 'template' not in e:
+            raise ValueError(f'{ds["ann_file"]}: id {e.get("id")} has no label; a plain '
+                             'MMAction2 test list needs labelled entries')
+        label = labels[template_key(e['template'])]
+        vid = str(e['id'])
+        if source == 'video':
+            lines.append(f'{vid}{ds.get("video_ext", ".webm")} {label}')
+        else:
+            n = count_files(osp.join(prefix, vid), lambda x: x.endswith(ext), backend_args)
+            lines.append(f'{vid} {n} {label}')
+    os.makedirs(osp.dirname(osp.abspath(list_path)), exist_ok=True)
+    with open(list_path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return source, prefix, tmpl
+
+
+def plain_rgb_dataset(ds: dict, list_path: str, format_shape: str = 'NCTHW') -> dict:
+    """Plain MMAction2 dataset config replacing a plugin RGB test dataset config.
+
+    ``SomethingSomethingV2Dataset`` -> ``VideoDataset`` / ``RawframeDataset`` over the list
+    written to ``list_path``, with :func:`plain_rgb_pipeline`; a dataset that is MMAction2's
+    already gets its pipeline converted.
+
+    Raises:
+        ValueError: a plugin dataset without a plain conversion (``EpicKitchens100Dataset``:
+            its students are verb/noun multi-head models).
+    """
+    name = _type_name(ds['type'])
+    if name != 'SomethingSomethingV2Dataset':
+        if plugin_components([dict(ds, pipeline=[])]):
+            raise ValueError(f'no plain MMAction2 conversion of {name} '
+                             '(or use --keep-plugin-data)')
+        source = 'video' if name == 'VideoDataset' else 'frames'
+        return dict(ds, pipeline=plain_rgb_pipeline(ds.get('pipeline', []), source,
+                                                    format_shape))
+    source, prefix, tmpl = _ssv2_list(ds, list_path)
+    pipeline = plain_rgb_pipeline(ds.get('pipeline', []), source, format_shape)
+    common = dict(ann_file=osp.abspath(list_path), pipeline=pipeline, test_mode=True)
+    if ds.get('backend_args') is not None:  # MMAction2 1.1 decoders take FileClient arguments
+        for t in pipeline:
+            if t['type'] in ('DecordInit', 'RawFrameDecode'):
+                t.update(io_backend=ds['backend_args'].get('backend', 'disk'),
+                         **{k: v for k, v in ds['backend_args'].items() if k != 'backend'})
+    if source == 'video':
+        return dict(type='VideoDataset', data_prefix=dict(video=prefix), **common)
+    return dict(type='RawframeDataset', data_prefix=dict(img=prefix), filename_tmpl=tmpl,
+                start_index=1, **common)
+
+
+def plain_evaluator(ev):
+    """``MultiHeadAccMetric`` (single head) -> ``AccMetric`` with the same top-k."""
+    if isinstance(ev, (list, tuple)):
+        return [plain_evaluator(e) for e in ev]
+    if isinstance(ev, dict) and _type_name(ev.get('type')) == 'MultiHeadAccMetric':
+        return dict(type='AccMetric', metric_list=('top_k_accuracy', ),
+                    metric_options=dict(top_k_accuracy=dict(topk=tuple(ev.get('topk', (1, 5))))))
+    return ev
+
+
+def unwrap_select_modality(model: dict) -> dict:
+    """Replace a ``SelectModality`` data preprocessor by the preprocessor it wraps (the student
+    then takes one tensor, as plain MMAction2 feeds it)."""
+    dp = model.get('data_preprocessor')
+    if isinstance(dp, dict) and _type_name(dp.get('type')) == 'SelectModality':
+        model = dict(model)
+        model['data_preprocessor'] = copy.deepcopy(
+            dp.get('preprocessor') or dict(type='ActionDataPreprocessor', format_shape='NCTHW'))
+    return model
+
+
+def plain_rgb_config(plain: dict, list_stem: str) -> bool:
+    """Turn the data side of an RGB-only student's config (dict, edited in place) into plain
+    MMAction2 (see the module docstring). Returns whether it changed anything; raises
+    ``ValueError`` / ``KeyError`` / ``FileNotFoundError`` (naming the part or file) when it
+    cannot."""
+    loaders = [k for k in ('val_dataloader', 'test_dataloader')
+               if isinstance(plain.get(k), dict) and plugin_components([plain[k]])]
+    if not loaders:
+        return False
+    dp = plain['model'].get('data_preprocessor') or {}
+    format_shape = dp.get('format_shape', 'NCTHW')
+    done = {}
+    for key in loaders:
+        ds = plain[key]['dataset']
+        sig = repr(ds)
+        if sig not in done:
+            split = key.split('_')[0]
+            done[sig] = plain_rgb_dataset(ds, f'{list_stem}_{split}_list.txt', format_shape)
+        plain[key]['dataset'] = done[sig]
+    for key in ('val_evaluator', 'test_evaluator'):
+        if key in plain:
+            plain[key] = plain_evaluator(plain[key])
+    # The plugin's LoadRGBFrames gives BGR, MMAction2's decoders RGB: toggle to_rgb (a channel
+    # flip), so the student sees the same tensor as before export.
+    if dp:
+        plain['model']['data_preprocessor'] = dict(dp, to_rgb=not dp.get('to_rgb', False))
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
+                'auto_scale_lr'):
+        plain.pop(key, None)
+    # Config-file variables the runner does not read (dataset / model dicts shared between
+    # configs, e.g. train_datasets, baseline_members) would keep plugin types in the file.
+    for key in [k for k in plain if k not in RUNNER_KEYS and plugin_components([plain[k]])]:
+        plain.pop(key)
+    return True
+
+
+def student_config(cfg, student_key: str, list_stem: str = None, plain_data: bool = True):
+    """The plain config: ``model`` = the student, no ``custom_imports`` (unless it or its data
+    need the plugin), no ``load_from``/``resume``; for an RGB-only student with ``plain_data``
+    and ``list_stem`` (where the annotation lists go) a plain MMAction2 test pipeline
+    (:func:`plain_rgb_config`). Returns the config and the plugin components of the student."""
     from mmengine.config import Config
     model = cfg.model
     if student_key not in model:
@@ -153,7 +351,25 @@ def student_config(cfg, student_key: str):
     for key in ('load_from', 'resume'):
         plain.pop(key, None)
     imports = plain.pop('custom_imports', None)
-    plain['model'] = plain['model'][student_key]
+    student_modality = plain['model'].get('student_modality')
+    student = plain['model'][student_key]
+    dp = student.get('data_preprocessor') if isinstance(student, dict) else None
+    if student_modality is None and isinstance(dp, dict) and \
+            _type_name(dp.get('type')) == 'SelectModality':
+        student_modality = dp.get('modality', 'rgb')
+    rgb_only = student_modality == 'rgb'
+    plain['model'] = student
+    unwrapped = unwrap_select_modality(student) if rgb_only and plain_data else student
+    if (rgb_only and plain_data and list_stem is not None
+            and not plugin_components(unwrapped)):
+        converted = copy.deepcopy(plain)
+        converted['model'] = unwrapped
+        try:
+            plain_rgb_config(converted, list_stem)
+            plain = converted
+        except (ValueError, KeyError, FileNotFoundError) as err:
+            warnings.warn(f'the student config keeps the plugin\'s data pipeline (and '
+                          f'custom_imports): {err}')
     plugin_model = plugin_components(plain['model'])
     if plugin_model:
         warnings.warn(f'the student uses plugin components {plugin_model}: its config keeps '
@@ -163,9 +379,11 @@ def student_config(cfg, student_key: str):
     rest = plugin_components({k: v for k, v in plain.items() if k != 'model'})
     if rest and not plugin_model:
         warnings.warn(f'the student config still uses plugin components {rest} (datasets, '
-                      'transforms, metrics ...): replace them by plain MMAction2 ones (e.g. '
-                      'VideoDataset/RawframeDataset + PackActionInputs, AccMetric) to run it '
-                      f'without {PLUGIN}')
+                      'transforms, metrics ...): it keeps custom_imports; replace them by plain '
+                      'MMAction2 ones (e.g. VideoDataset/RawframeDataset + PackActionInputs, '
+                      f'AccMetric) to run it without {PLUGIN}')
+        if imports is not None:
+            plain['custom_imports'] = imports
     return Config(plain), plugin_model
 
 
@@ -191,10 +409,16 @@ def main(argv=None):
         'teacher, optimizer, schedulers and message hub dropped; load with a plain config of '
         'the student')
 
+    for out in (args.out, args.student_config_out):
+        if out:  # every output folder is created
+            os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     plain_cfg = None
     if args.student_config_out or not args.no_verify:
         if args.student_key in cfg.model:
-            plain_cfg, _ = student_config(cfg, args.student_key)
+            stem = (osp.splitext(args.student_config_out)[0] if args.student_config_out
+                    else None)
+            plain_cfg, _ = student_config(cfg, args.student_key, stem,
+                                          plain_data=not args.keep_plugin_data)
         elif args.student_config_out:
             raise KeyError(f'the config\'s model has no {args.student_key!r} sub-config; '
                            'set --student-key')

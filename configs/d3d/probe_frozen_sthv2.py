@@ -23,7 +23,9 @@ model = dict(
                  channels=(128, 128, 96, 64, 32)),
     mode='frozen',
     flow_bound=20.0)                            # flow quantisation bound (pixels)
+# batch: 6 per GPU (paper total: 12 = 2 GPUs × 6, D3D §3.2); on 1 GPU use --auto-scale-lr
 train_dataloader = dict(batch_size=6, dataset=_base_.train_datasets['rgb_flow'])
+auto_scale_lr = dict(enable=False, base_batch_size=12)
 val_dataloader = dict(dataset=_base_.test_datasets['rgb_flow'])
 test_dataloader = val_dataloader
 val_evaluator = dict(type='EPEMetric', _delete_=True)

@@ -6,5 +6,6 @@ _base_ = [
     '../_base_/datasets/sthv2.py', '../_base_/schedules/karmma_student.py'
 ]
 model = {{_base_.karmma_baseline}}
+# batch: 6 = 1 GPU × 6 (paper total: 6, KARMMA §4); use --auto-scale-lr on other GPU counts
 train_dataloader = dict(batch_size=6)
 default_hooks = dict(checkpoint={{_base_.best_checkpoint}})  # best action_top1 (EPIC) / top1 (SSv2)

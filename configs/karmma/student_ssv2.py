@@ -14,5 +14,6 @@ model = dict(
     teacher={{_base_.karmma_teacher}},
     teacher_ckpt=teacher_ckpt,
     distill_losses=dict(loss_kd=dict(type='KLDivergence', tau=1.0, loss_weight=0.3)))  # λ
+# batch: 6 = 1 GPU × 6 (paper total: 6, KARMMA §4); use --auto-scale-lr on other GPU counts
 train_dataloader = dict(batch_size=6, dataset=dict(pipeline={{_base_.train_pipeline_modality_dropout}}))
 default_hooks = dict(checkpoint={{_base_.best_checkpoint}})  # best action_top1 (EPIC) / top1 (SSv2)

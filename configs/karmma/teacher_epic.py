@@ -6,5 +6,6 @@ _base_ = [
     '../_base_/datasets/epic_kitchens100.py', '../_base_/schedules/karmma_teacher.py'
 ]
 model = {{_base_.karmma_teacher}}
+# batch: 32 = 1 GPU × 32 (paper total: 32, KARMMA §4); use --auto-scale-lr on other GPU counts
 train_dataloader = dict(batch_size=32)
 default_hooks = dict(checkpoint={{_base_.best_checkpoint}})  # best action_top1 (EPIC) / top1 (SSv2)

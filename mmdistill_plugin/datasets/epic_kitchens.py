@@ -2,14 +2,18 @@
 """EPIC-KITCHENS-100 action segments (verb + noun) with rgb / flow / audio paths."""
 import ast
 import csv
+import io
 import numbers
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from mmengine import fileio
 from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+
+from .transforms._utils import check_file, read_text
 
 NUM_VERB_CLASSES = 97
 NUM_NOUN_CLASSES = 300
@@ -31,30 +35,31 @@ def parse_timestamp(ts: Union[str, float, int]) -> float:
     return secs
 
 
-def read_epic_annotations(path: str) -> List[dict]:
+def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> List[dict]:
     """Read an official EPIC-100 annotation file (``.csv`` or pandas ``.pkl``) as row dicts.
 
     Columns as in ``EPIC_100_validation.csv``: ``narration_id, participant_id, video_id,
     narration_timestamp, start_timestamp, stop_timestamp, start_frame, stop_frame, narration,
     verb, verb_class, noun, noun_class, all_nouns, all_noun_classes`` (test files have no
-    labels). The ``.pkl`` (index = narration_id) needs pandas. Raises ``FileNotFoundError``
-    (missing file) or ``ValueError`` (unknown extension / missing columns), naming the file.
+    labels). The ``.pkl`` (index = narration_id) needs pandas. Read through ``mmengine.fileio``
+    with ``backend_args`` (default None: local disk). Raises ``FileNotFoundError`` (missing file)
+    or ``ValueError`` (unknown extension / missing columns), naming the file.
     """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'EPIC annotation file not found: {path}')
+    check_file(path, 'EPIC annotation file', backend_args)
     if path.endswith('.pkl'):
         try:
             import pandas as pd
         except ImportError as e:
             raise ImportError(f'reading {path} needs pandas (pip install pandas) or use the '
                               f'.csv version') from e
-        df = pd.read_pickle(path)
+        with fileio.get_local_path(path, backend_args=backend_args) as local:
+            df = pd.read_pickle(local)
         if 'narration_id' not in df.columns:
             df = df.reset_index()
         rows = df.to_dict('records')
     elif path.endswith('.csv'):
-        with open(path, newline='') as f:
-            rows = list(csv.DictReader(f))
+        text = read_text(path, 'EPIC annotation file', backend_args)
+        rows = list(csv.DictReader(io.StringIO(text, newline='')))
     else:
         raise ValueError(f'unsupported EPIC annotation file (need .csv or .pkl): {path}')
     required = ('narration_id', 'participant_id', 'video_id', 'start_timestamp',
@@ -66,12 +71,11 @@ def read_epic_annotations(path: str) -> List[dict]:
     return rows
 
 
-def read_class_names(path: str) -> List[str]:
-    """``EPIC_100_{verb,noun}_classes.csv`` (columns ``id,key,...``) -> names ordered by id."""
-    if not osp.exists(path):
-        raise FileNotFoundError(f'EPIC class file not found: {path}')
-    with open(path, newline='') as f:
-        rows = list(csv.DictReader(f))
+def read_class_names(path: str, backend_args: Optional[dict] = None) -> List[str]:
+    """``EPIC_100_{verb,noun}_classes.csv`` (columns ``id,key,...``) -> names ordered by id
+    (read through ``mmengine.fileio`` with ``backend_args``)."""
+    text = read_text(path, 'EPIC class file', backend_args)
+    rows = list(csv.DictReader(io.StringIO(text, newline='')))
     ids = [int(r['id']) for r in rows]
     if sorted(ids) != list(range(len(ids))):
         raise ValueError(f'{path}: class ids are not 0..{len(ids) - 1}')
@@ -128,6 +132,9 @@ class EpicKitchens100Dataset(BaseActionDataset):
         flow_filename_tmpl (str): ``'{component}/frame_{idx:010d}.jpg'`` style, positional.
         flow_components (tuple): flow component names (``('u', 'v')``).
         rgb_to_flow_ratio (int): RGB frames per flow frame (2 for EPIC).
+        backend_args (dict, optional): ``mmengine.fileio`` backend of the annotation files
+            (default None: local disk), e.g. ``dict(backend='petrel')``; give the loaders the
+            same ``backend_args`` for the media.
 
     Raises:
         ValueError: a class id outside ``[0, num_classes)`` (message names the file and the
@@ -152,6 +159,7 @@ class EpicKitchens100Dataset(BaseActionDataset):
                  flow_filename_tmpl: str = '{}/frame_{:010d}.jpg',
                  flow_components: Sequence[str] = ('u', 'v'),
                  rgb_to_flow_ratio: int = 2,
+                 backend_args: Optional[dict] = None,
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
                  **kwargs) -> None:
@@ -166,6 +174,7 @@ class EpicKitchens100Dataset(BaseActionDataset):
         if pruned_validation and not train_ann_file:
             raise ValueError('pruned_validation=True needs train_ann_file')
         self.modalities = tuple(modalities)
+        self.backend_args = backend_args
         self.pruned_validation = pruned_validation
         self.train_ann_file = train_ann_file
         self.split = split
@@ -178,8 +187,10 @@ class EpicKitchens100Dataset(BaseActionDataset):
         self.flow_components = tuple(flow_components)
         self.rgb_to_flow_ratio = int(rgb_to_flow_ratio)
 
-        verb_names = read_class_names(verb_classes_file) if verb_classes_file else None
-        noun_names = read_class_names(noun_classes_file) if noun_classes_file else None
+        verb_names = (read_class_names(verb_classes_file, backend_args)
+                      if verb_classes_file else None)
+        noun_names = (read_class_names(noun_classes_file, backend_args)
+                      if noun_classes_file else None)
         meta = dict(
             verb_classes=tuple(verb_names) if verb_names else None,
             noun_classes=tuple(noun_names) if noun_names else None,
@@ -204,13 +215,13 @@ class EpicKitchens100Dataset(BaseActionDataset):
         return c
 
     def load_data_list(self) -> List[dict]:
-        rows = read_epic_annotations(self.ann_file)
+        rows = read_epic_annotations(self.ann_file, self.backend_args)
         labelled = bool(rows) and 'verb_class' in rows[0] and 'noun_class' in rows[0]
         if self.split is not None:
             rows = [rows[i] for i in epic_star_split(len(rows), self.split, self.split_seed,
                                                      self.split_ratio)]
         if self.pruned_validation:
-            train = read_epic_annotations(self.train_ann_file)
+            train = read_epic_annotations(self.train_ann_file, self.backend_args)
             tv = {int(r['verb_class']) for r in train}
             tn = {int(r['noun_class']) for r in train}
             rows = [r for r in rows if int(r['verb_class']) in tv and int(r['noun_class']) in tn]

@@ -1,13 +1,31 @@
 # Copyright (c) mmdistill contributors.
 """Something-Something V2 (official json or Something-Else split json) with rgb / flow / boxes."""
 import json
-import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
+import mmcv
+from mmengine import fileio
 from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+
+from .transforms._utils import local_path, read_bytes, read_text
+
+
+def load_json(path: str, what: str, backend_args: Optional[dict] = None):
+    """Parsed json file ``path`` read through ``mmengine.fileio`` (``FileNotFoundError`` naming
+    ``what`` and the path when it is missing)."""
+    return json.loads(read_text(path, what, backend_args))
+
+
+def count_files(folder: str, select, backend_args: Optional[dict] = None) -> int:
+    """Number of files directly in ``folder`` whose name passes ``select`` (0 if ``folder`` is
+    not a directory), via ``mmengine.fileio.list_dir_or_file``."""
+    if not fileio.isdir(folder, backend_args=backend_args):
+        return 0
+    return sum(1 for x in fileio.list_dir_or_file(folder, list_dir=False,
+                                                  backend_args=backend_args) if select(x))
 
 
 def template_key(template: str) -> str:
@@ -17,18 +35,16 @@ def template_key(template: str) -> str:
     return template.replace('[', '').replace(']', '')
 
 
-def load_box_annotations(path: str) -> Dict[str, dict]:
+def load_box_annotations(path: str, backend_args: Optional[dict] = None) -> Dict[str, dict]:
     """Something-Else ``annotations.json`` -> ``video_id -> dict(frames, num_objects, source)``.
 
     ``frames``: ``frame_number (int, 1-based, from "<id>/<frame:04d>.jpg") -> [(slot, category,
     x1, y1, x2, y2), ...]`` in pixels; ``slot`` = k for ``gt_annotation`` "object k", and
     ``num_objects`` (= ``len(gt_placeholders)``, at least max object k + 1) + j for the j-th hand
-    of the frame; ``category`` 1 object, 2 hand.
+    of the frame; ``category`` 1 object, 2 hand. Read through ``mmengine.fileio`` with
+    ``backend_args``.
     """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'box annotation file not found: {path}')
-    with open(path) as f:
-        data = json.load(f)
+    data = load_json(path, 'box annotation file', backend_args)
     out = {}
     for vid, frames in data.items():
         n_obj = 0
@@ -87,6 +103,9 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         rgb_source (str): ``'video'`` or ``'frames'``.
         allow_missing (bool): a missing rgb source gives ``total_frames`` from the flow folder
             (+1) or the annotated boxes instead of raising ``FileNotFoundError``.
+        backend_args (dict, optional): ``mmengine.fileio`` backend of the annotation files and
+            of the probed videos / frame folders (default None: local disk), e.g.
+            ``dict(backend='petrel')``; give the loaders the same ``backend_args``.
 
     Raises:
         ValueError: a template not in ``labels_file`` (names the file, the id and the template).
@@ -106,6 +125,7 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
                  flow_filename_tmpl: str = '{}_{:05d}.jpg',
                  flow_components: Sequence[str] = ('x', 'y'),
                  allow_missing: bool = False,
+                 backend_args: Optional[dict] = None,
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
                  **kwargs) -> None:
@@ -126,28 +146,25 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         self.flow_filename_tmpl = flow_filename_tmpl
         self.flow_components = tuple(flow_components)
         self.allow_missing = allow_missing
+        self.backend_args = backend_args
         self._frames_cache: Dict[str, tuple] = {}
-        if not osp.exists(labels_file):
-            raise FileNotFoundError(f'SSv2 labels file not found: {labels_file}')
-        with open(labels_file) as f:
-            self.label_map = {k: int(v) for k, v in json.load(f).items()}
+        self.label_map = {k: int(v) for k, v in
+                          load_json(labels_file, 'SSv2 labels file', backend_args).items()}
         n = max(self.label_map.values()) + 1
         names = [''] * n
         for k, v in self.label_map.items():
             names[v] = k
         meta = dict(classes=tuple(names), num_classes=n)
         meta.update(metainfo or {})
-        self.box_annotations = load_box_annotations(boxes_file) if boxes_file else {}
+        self.box_annotations = (load_box_annotations(boxes_file, backend_args)
+                                if boxes_file else {})
         prefix = dict(rgb='', video='', flow='')
         prefix.update(data_prefix or {})
         super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
                          test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        if not osp.exists(self.ann_file):
-            raise FileNotFoundError(f'SSv2 annotation file not found: {self.ann_file}')
-        with open(self.ann_file) as f:
-            entries = json.load(f)
+        entries = load_json(self.ann_file, 'SSv2 annotation file', self.backend_args)
         out = []
         for e in entries:
             vid = str(e['id'])
@@ -183,25 +200,25 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
             return self._frames_cache[vid]
         if self.rgb_source == 'video':
             path = info['filename']
-            if not osp.exists(path):
-                raise FileNotFoundError(f'video file not found: {path}')
             import decord
-            try:
-                vr = decord.VideoReader(path, num_threads=1)
-                n, (h, w) = len(vr), vr[0].shape[:2]
-            except Exception as err:
-                raise RuntimeError(f'cannot decode video {path}: {err}') from err
+            with local_path(path, 'video file', self.backend_args) as local:
+                try:
+                    vr = decord.VideoReader(local, num_threads=1)
+                    n, (h, w) = len(vr), vr[0].shape[:2]
+                except Exception as err:
+                    raise RuntimeError(f'cannot decode video {path}: {err}') from err
+                del vr
         else:
             d = info['frame_dir']
-            if not osp.isdir(d):
+            if not fileio.isdir(d, backend_args=self.backend_args):
                 raise FileNotFoundError(f'frame folder not found: {d}')
             ext = osp.splitext(self.rgb_filename_tmpl)[1]
-            n = sum(1 for x in os.listdir(d) if x.endswith(ext))
+            n = count_files(d, lambda x: x.endswith(ext), self.backend_args)
             if n == 0:
                 raise FileNotFoundError(f'no {ext} frames in {d}')
-            import cv2
             first = osp.join(d, self.rgb_filename_tmpl.format(1))
-            img = cv2.imread(first, cv2.IMREAD_UNCHANGED)
+            img = mmcv.imfrombytes(read_bytes(first, 'frame', self.backend_args),
+                                   flag='unchanged')
             if img is None:
                 raise ValueError(f'cannot decode image {first}')
             h, w = img.shape[:2]
@@ -209,9 +226,9 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         return n, (h, w)
 
     def _fallback_total(self, info: dict) -> int:
-        if 'flow_dir' in info and osp.isdir(info['flow_dir']):
+        if 'flow_dir' in info:
             pre = self.flow_components[0]
-            n = sum(1 for x in os.listdir(info['flow_dir']) if x.startswith(pre))
+            n = count_files(info['flow_dir'], lambda x: x.startswith(pre), self.backend_args)
             if n:
                 return n + 1
         box = self.box_annotations.get(info['video_id'])

@@ -13,7 +13,14 @@ Examples::
     python tools/analysis/missing_modality_eval.py --model KARMMA_S CFG CKPT \
         --missing-probs 0 0.1 0.3 0.5 0.7 0.9 --plot missing.png
 
-A checkpoint may be a file or a work dir (its ``last_checkpoint`` is used). The modalities
+    # distributed (as tools/dist_test.sh): one process per GPU
+    python -m torch.distributed.launch --nproc_per_node=8 \
+        tools/analysis/missing_modality_eval.py --launcher pytorch --model ...
+
+A checkpoint may be a file or a work dir (its ``last_checkpoint`` is used). Progress: the
+runner's logger reports every ``--log-interval`` test iterations and a line announces each
+(model, modalities) run; the table, ``--out`` and ``--plot`` are written by rank 0 (their
+folders are created). The modalities
 hidden from a model go to ``test_cfg.drop_modalities`` of the recognizer that is tested (the
 student of a ``DistillRecognizer``), the probability sweep inserts ``MissingModalities(p,
 seed)`` before ``PackMultimodalInputs`` in the test pipeline; the teacher is never used.
@@ -21,9 +28,12 @@ seed)`` before ``PackMultimodalInputs`` in the test pipeline; the teacher is nev
 import argparse
 import itertools
 import json
+import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -32,7 +42,7 @@ from mmdistill_plugin.models.utils import resolve_checkpoint
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', nargs=3, action='append', required=True,
                         metavar=('NAME', 'CONFIG', 'CHECKPOINT'), help='a model to test')
@@ -45,7 +55,15 @@ def parse_args():
     parser.add_argument('--plot', help='with --missing-probs: save a plot here (PNG)')
     parser.add_argument('--work-dir', default='work_dirs/missing_modality_eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
-    return parser.parse_args()
+    parser.add_argument('--log-interval', type=int, default=10,
+                        help='log test progress every N iterations')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (distributed testing)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def combinations(modalities):
@@ -65,14 +83,15 @@ def tested_recognizer(runner):
     return getattr(model, 'student', model)
 
 
-def build_runner(cfg_path, ckpt, work_dir, cfg_options, missing_p=None, seed=0):
+def build_runner(cfg_path, ckpt, work_dir, cfg_options, missing_p=None, seed=0,
+                 launcher='none', log_interval=10):
     cfg = Config.fromfile(cfg_path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
     cfg.load_from = resolve_checkpoint(ckpt)
-    cfg.log_level = 'WARNING'
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
+    cfg.launcher = launcher
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=log_interval)
     if missing_p is not None:
         pipeline = cfg.test_dataloader.dataset.pipeline
         idx = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackMultimodalInputs')
@@ -97,54 +116,70 @@ def print_table(title, row_names, columns):
         print(r.ljust(width) + ''.join(f'{100 * columns[n][i]:>14.2f}' for n in names))
 
 
-def main():
-    args = parse_args()
+def write_outputs(args, results, columns):
+    """Rank 0: ``--out`` (JSON) and ``--plot`` (PNG), creating their folders."""
+    for path in (args.out, args.plot):
+        if path and osp.dirname(path):
+            os.makedirs(osp.dirname(path), exist_ok=True)
+    if args.plot and args.missing_probs is not None:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for name in columns:
+            ax.plot(args.missing_probs, [100 * v for v in columns[name]], 'o-', label=name)
+        ax.set_xlabel('probability of a missing modality')
+        ax.set_ylabel(args.metric or 'accuracy (%)')
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f'plot saved to {args.plot}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     results, columns = {}, {}
+    run_kw = dict(launcher=args.launcher, log_interval=args.log_interval)
     if args.missing_probs is None:
         rows = None
         for name, cfg_path, ckpt in args.model:
             runner = build_runner(cfg_path, ckpt, osp.join(args.work_dir, name),
-                                  args.cfg_options)
+                                  args.cfg_options, **run_kw)
             model = tested_recognizer(runner)
             modalities = tuple(model.modalities)
             combos = combinations(modalities)
             rows = rows or [label(c) for c in combos]
             results[name], columns[name] = {}, []
             base_drop = list(model.test_cfg.get('drop_modalities', []))
-            for combo in combos:
+            for i, combo in enumerate(combos):
+                print_log(f'[{name}] modalities {label(combo)} ({i + 1}/{len(combos)})',
+                          logger='current')
                 model.test_cfg['drop_modalities'] = base_drop + [
                     m for m in modalities if m not in combo]
                 metrics = runner.test()
                 results[name][label(combo)] = metrics
                 columns[name].append(pick_metric(metrics, args.metric))
-        print_table('Inference modalities', rows, columns)
+        if get_rank() == 0:
+            print_table('Inference modalities', rows, columns)
     else:
         rows = [f'p={p:g}' for p in args.missing_probs]
         for name, cfg_path, ckpt in args.model:
             results[name], columns[name] = {}, []
-            for p in args.missing_probs:
+            for i, p in enumerate(args.missing_probs):
                 runner = build_runner(cfg_path, ckpt, osp.join(args.work_dir, name),
-                                      args.cfg_options, missing_p=p, seed=args.seed)
+                                      args.cfg_options, missing_p=p, seed=args.seed, **run_kw)
+                print_log(f'[{name}] missing probability {p:g} '
+                          f'({i + 1}/{len(args.missing_probs)})', logger='current')
                 metrics = runner.test()
                 results[name][f'{p:g}'] = metrics
                 columns[name].append(pick_metric(metrics, args.metric))
-        print_table('Missing probability', rows, columns)
-        if args.plot:
-            import matplotlib
-            matplotlib.use('Agg')
-            import matplotlib.pyplot as plt
-            fig, ax = plt.subplots(figsize=(5, 3.5))
-            for name in columns:
-                ax.plot(args.missing_probs, [100 * v for v in columns[name]], 'o-', label=name)
-            ax.set_xlabel('probability of a missing modality')
-            ax.set_ylabel(args.metric or 'accuracy (%)')
-            ax.legend()
-            fig.tight_layout()
-            fig.savefig(args.plot, dpi=120)
-            print(f'plot saved to {args.plot}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
+        if get_rank() == 0:
+            print_table('Missing probability', rows, columns)
+    if get_rank() == 0:
+        write_outputs(args, results, columns)
     return results
 
 

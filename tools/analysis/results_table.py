@@ -16,18 +16,24 @@ A checkpoint is a file, a work dir (its ``last_checkpoint``) or ``-`` for none (
 ``LogitEnsemble`` teacher whose members load their own checkpoints). Rows whose ``Modalities``
 are ``RGB frames`` show their gain over the ``--reference`` row (like the paper's red numbers).
 Metrics are those of the config's test evaluator (``top1``/``top5`` of ``MultiHeadAccMetric``).
+Progress: the runner's logger every ``--log-interval`` test iterations and one line per row;
+``--launcher pytorch|slurm|mpi`` tests distributed (one process per GPU); rank 0 prints the
+table and writes ``--out`` (its folder is created).
 """
 import argparse
 import json
+import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmdistill_plugin.models.utils import resolve_checkpoint
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--row', nargs=4, action='append', required=True,
                         metavar=('METHOD', 'MODALITIES', 'CONFIG', 'CHECKPOINT'))
@@ -36,18 +42,26 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/results_table')
     parser.add_argument('--out', help='write the metrics as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
-    return parser.parse_args()
+    parser.add_argument('--log-interval', type=int, default=10,
+                        help='log test progress every N iterations')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (distributed testing)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
-def test_one(cfg_path, ckpt, work_dir, cfg_options=None):
+def test_one(cfg_path, ckpt, work_dir, cfg_options=None, launcher='none', log_interval=10):
     """Metrics dict of ``Runner.test()`` for one config and checkpoint (``'-'``: none)."""
     cfg = Config.fromfile(cfg_path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
     cfg.load_from = None if ckpt in (None, '-') else resolve_checkpoint(ckpt)
-    cfg.log_level = 'WARNING'
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
+    cfg.launcher = launcher
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=log_interval)
     cfg.test_dataloader.persistent_workers = False
     return Runner.from_cfg(cfg).test()
 
@@ -73,17 +87,23 @@ def format_table(rows, metrics, reference=None):
     return '\n'.join(out)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     names = [r[0] for r in args.row]
     if len(set(names)) != len(names):
         raise SystemExit(f'--row METHOD names must be unique, got {names}')
     metrics = {}
     for i, (method, _, cfg_path, ckpt) in enumerate(args.row):
+        print_log(f'results_table: row {i + 1}/{len(args.row)}: {method}', logger='current')
         metrics[method] = {k: float(v) for k, v in test_one(
-            cfg_path, ckpt, osp.join(args.work_dir, f'row{i}'), args.cfg_options).items()}
+            cfg_path, ckpt, osp.join(args.work_dir, f'row{i}'), args.cfg_options,
+            args.launcher, args.log_interval).items()}
+    if get_rank() != 0:
+        return metrics
     print('\n' + format_table(args.row, metrics, args.reference))
     if args.out:
+        if osp.dirname(args.out):
+            os.makedirs(osp.dirname(args.out), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=2)
     return metrics

@@ -45,8 +45,14 @@ import numpy as np
 try:
     from tqdm import tqdm
 except ImportError:  # pragma: no cover - tqdm is a requirement, keep the tool usable anyway
-    def tqdm(it=None, **kwargs):
-        return it
+    def tqdm(it=None, total=None, desc=None, **kwargs):
+        """Progress without tqdm: mmengine's ProgressBar (needs a length)."""
+        from mmengine.utils import ProgressBar
+        items = list(it) if total is None else it
+        bar = ProgressBar(len(items) if total is None else total)
+        for x in items:
+            yield x
+            bar.update()
 
 VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')

@@ -55,8 +55,14 @@ import numpy as np
 try:
     from tqdm import tqdm
 except ImportError:  # pragma: no cover
-    def tqdm(it=None, **kwargs):
-        return it
+    def tqdm(it=None, total=None, desc=None, **kwargs):
+        """Progress without tqdm: mmengine's ProgressBar (needs a length)."""
+        from mmengine.utils import ProgressBar
+        items = list(it) if total is None else it
+        bar = ProgressBar(len(items) if total is None else total)
+        for x in items:
+            yield x
+            bar.update()
 
 FLOW_BOUND = 20.0
 MARKER = '.toy_generated'

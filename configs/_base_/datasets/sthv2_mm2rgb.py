@@ -97,6 +97,8 @@ train_datasets['omnivore'] = _dataset(('rgb', 'flow', 'boxes'), 'train', omnivor
 test_datasets['omnivore'] = test_datasets['rgb']   # evaluated on RGB frames only
 
 # Batch size: not given in the paper (ViT-B, 8 frames: 8 clips per GPU, e.g. 4 GPUs = 32).
+# batch: 8 per GPU; 32 = 4 GPUs × 8 is the total auto_scale_lr assumes (schedules/mm2rgb.py,
+# paper total: not given); use --auto-scale-lr on other GPU counts
 train_dataloader = dict(
     batch_size=8,
     num_workers=8,

@@ -17,4 +17,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=min_lr,
          by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
+# lr 1e-4 is for the paper's total batch of 6: --auto-scale-lr scales it to the run's total
+# (GPUs × per-GPU batch_size) linearly.
 auto_scale_lr = dict(enable=False, base_batch_size=6)

@@ -24,4 +24,8 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=True,
          begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
+# The paper gives no batch size: 32 = 4 GPUs × 8 (configs/_base_/datasets/sthv2_mm2rgb.py) is
+# this project's assumption for the peak lr 5e-5; --auto-scale-lr scales it to the run's total.
+# D3D configs share this schedule (D3D trains S3D-G on Kinetics with 56 GPUs × 6 = 336 clips and
+# S3D-G's hyperparameters, not given: not transferable to this AdamW schedule).
 auto_scale_lr = dict(enable=False, base_batch_size=32)

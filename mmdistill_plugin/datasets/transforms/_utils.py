@@ -1,9 +1,10 @@
 # Copyright (c) mmdistill contributors.
-"""Helpers shared by the multimodal loaders (modality flags, warn-once logging)."""
+"""Helpers shared by the multimodal loaders and datasets (modality flags, warn-once logging,
+file access through ``mmengine.fileio`` with ``backend_args``)."""
 import logging
-import os.path as osp
-from typing import Set
+from typing import Optional, Set
 
+from mmengine import fileio
 from mmengine.logging import print_log
 
 VISUAL_MODALITIES = ('rgb', 'flow', 'depth', 'rgb_diff')
@@ -25,7 +26,39 @@ def set_present(results: dict, modality: str, present: bool) -> None:
     results.setdefault('modality_mask', {})[modality] = bool(present)
 
 
-def check_file(path: str, what: str) -> None:
-    """Raise ``FileNotFoundError`` naming ``path`` when it does not exist locally."""
-    if not osp.exists(path):
+def check_file(path: str, what: str, backend_args: Optional[dict] = None) -> None:
+    """Raise ``FileNotFoundError`` naming ``path`` when ``mmengine.fileio.exists`` says it does
+    not exist (local disk by default; ``backend_args`` selects another storage backend, e.g.
+    ``dict(backend='petrel')`` or ``dict(backend='lmdb', db_path=...)``)."""
+    if not fileio.exists(path, backend_args=backend_args):
         raise FileNotFoundError(f'{what} not found: {path}')
+
+
+def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
+    """The bytes of ``path`` through ``mmengine.fileio.get`` (the one place the loaders read a
+    whole file).
+
+    Raises:
+        FileNotFoundError: ``{what} not found: {path}``.
+    """
+    try:
+        return fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{what} not found: {path}') from None
+
+
+def read_text(path: str, what: str, backend_args: Optional[dict] = None) -> str:
+    """Text (utf-8) of ``path`` through ``mmengine.fileio.get_text``; errors as
+    :func:`read_bytes`."""
+    try:
+        return fileio.get_text(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{what} not found: {path}') from None
+
+
+def local_path(path: str, what: str, backend_args: Optional[dict] = None):
+    """Context manager yielding a local path of ``path`` (``mmengine.fileio.get_local_path``:
+    the path itself on local disk, a temporary copy for remote backends), for readers that
+    seek (decord, wav segments). Checks existence first (``FileNotFoundError`` naming it)."""
+    check_file(path, what, backend_args)
+    return fileio.get_local_path(path, backend_args=backend_args)

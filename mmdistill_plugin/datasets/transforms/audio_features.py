@@ -48,6 +48,44 @@ def resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return resample_poly(wave, int(target_sr) // g, int(orig_sr) // g)
 
 
+def resampled_length(n: int, orig_sr: int, target_sr: int) -> int:
+    """Length of :func:`resample` of ``n`` samples (``ceil(n * up / down)``, as ``resample_poly``)."""
+    g = gcd(int(orig_sr), int(target_sr))
+    up, down = int(target_sr) // g, int(orig_sr) // g
+    return -(-int(n) * up // down)
+
+
+def resample_read_range(n: int, orig_sr: int, target_sr: int, start: int,
+                        stop: int) -> Tuple[int, int, int, int]:
+    """Input samples to read so that resampling them gives output samples ``[start, stop)``.
+
+    ``resample(x, orig_sr, target_sr)[start:stop]`` equals (to float rounding)
+    ``resample(x[a:b], orig_sr, target_sr)[lo:hi]`` for the returned ``(a, b, lo, hi)``: ``a`` is
+    a multiple of ``orig_sr / gcd`` (so the output grids of the segment and of the whole signal
+    coincide) and ``[a, b)`` covers the polyphase filter's support (``resample_poly``'s default
+    Kaiser window, half-length ``10 * max(up, down)`` upsampled samples) around the wanted outputs,
+    clipped to ``[0, n)`` (zeros beyond the ends, as ``resample_poly`` pads).
+
+    Args:
+        n (int): length of the whole input signal (samples at ``orig_sr``).
+        start, stop (int): wanted output samples (at ``target_sr``), ``0 <= start <= stop <=
+            resampled_length(n, ...)``.
+
+    Returns:
+        tuple[int, int, int, int]: ``a, b`` (input range) and ``lo, hi`` (slice of the
+        segment's resampled output).
+    """
+    if orig_sr == target_sr:
+        return start, stop, 0, stop - start
+    g = gcd(int(orig_sr), int(target_sr))
+    up, down = int(target_sr) // g, int(orig_sr) // g
+    half = -(-10 * max(up, down) // up) + 2  # filter half-support in input samples, + margin
+    a = max(0, (start // up - (-(-half // down))) * down)
+    b = min(int(n), -(-stop * down // up) + half)
+    off = a * up // down
+    return a, max(a, b), start - off, stop - off
+
+
 def log_mel_spectrogram(wave: np.ndarray,
                         sample_rate: int = 16000,
                         n_mels: int = 128,

@@ -7,8 +7,7 @@ Convention: frame indices are **1-based frame numbers** for frame folders *and* 
 """
 import os.path as osp
 import wave as _wave
-from functools import lru_cache
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import mmcv
 import cv2
@@ -16,8 +15,11 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
-from ._utils import check_file, set_present, warn_once
-from .audio_features import fit_frames, log_mel_spectrogram, resample
+from mmengine import fileio
+
+from ._utils import local_path, read_bytes, set_present, warn_once
+from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
+                             resampled_length)
 
 
 def _frame_inds(results: dict) -> np.ndarray:
@@ -27,26 +29,25 @@ def _frame_inds(results: dict) -> np.ndarray:
     return np.asarray(results['frame_inds']).reshape(-1).astype(np.int64)
 
 
-def _read_image(path: str, flag: str = 'color') -> np.ndarray:
-    check_file(path, 'frame')
-    with open(path, 'rb') as f:
-        buf = f.read()
+def _read_image(path: str, flag: str = 'color',
+                backend_args: Optional[dict] = None) -> np.ndarray:
+    buf = read_bytes(path, 'frame', backend_args)
     img = mmcv.imfrombytes(buf, flag=flag)  # BGR for colour images
     if img is None:
         raise ValueError(f'cannot decode image {path}')
     return img
 
 
-def _open_video(path: str):
-    check_file(path, 'video file')
+def _open_video(local: str, name: Optional[str] = None):
+    """decord reader of the local file ``local`` (``name``: the path shown in errors)."""
     import decord
     try:
-        return decord.VideoReader(path, num_threads=1)
+        return decord.VideoReader(local, num_threads=1)
     except Exception as e:  # decord.DECORDError and friends
-        raise RuntimeError(f'cannot decode video {path}: {e}') from e
+        raise RuntimeError(f'cannot decode video {name or local}: {e}') from e
 
 
-def _read_video_cv2(path: str, indices) -> np.ndarray:
+def _read_video_cv2(path: str, indices, name: Optional[str] = None) -> np.ndarray:
     """Frames ``indices`` (0-based, sorted, unique) of a video with OpenCV, BGR ``[n, H, W, 3]``.
 
     Fallback for decord, which fails on some small mp4v videos (frame widths it pads).
@@ -68,16 +69,31 @@ def _read_video_cv2(path: str, indices) -> np.ndarray:
         cap.release()
     missing = [k for k in indices if k not in out]
     if missing:
-        raise RuntimeError(f'cannot decode frames {missing[:5]} of video {path}')
+        raise RuntimeError(f'cannot decode frames {missing[:5]} of video {name or path}')
     return np.stack([out[k] for k in indices])
 
 
-@lru_cache(maxsize=4096)
-def _count_numbered(tmpl: str, component: Optional[str]) -> int:
-    """Largest k with ``tmpl.format([component,] k)`` existing (frames numbered 1..k)."""
+_COUNT_CACHE: dict = {}
+
+
+def _count_numbered(tmpl: str, component: Optional[str],
+                    backend_args: Optional[dict] = None) -> int:
+    """Largest k with ``tmpl.format([component,] k)`` existing (frames numbered 1..k), by
+    ``O(log k)`` ``mmengine.fileio.exists`` probes; cached per (template, component, backend)."""
+    key = (tmpl, component, repr(sorted((backend_args or {}).items())))
+    if key in _COUNT_CACHE:
+        return _COUNT_CACHE[key]
+
     def exists(k):
         p = tmpl.format(component, k) if component is not None else tmpl.format(k)
-        return osp.exists(p)
+        return fileio.exists(p, backend_args=backend_args)
+    if len(_COUNT_CACHE) >= 4096:
+        _COUNT_CACHE.clear()
+    _COUNT_CACHE[key] = n = _bisect_count(exists)
+    return n
+
+
+def _bisect_count(exists: Callable[[int], bool]) -> int:
     if not exists(1):
         return 0
     hi = 1
@@ -114,24 +130,31 @@ class LoadRGBFrames(BaseTransform):
             ``FileNotFoundError`` (missing file, message has the path) or ``RuntimeError`` /
             ``ValueError`` (undecodable, message has the path).
         missing_shape (tuple[int]): ``(H, W)`` of the zero fill.
+        backend_args (dict, optional): ``mmengine.fileio`` backend of the files (default None:
+            local disk), e.g. ``dict(backend='petrel')``; a video is read through
+            ``get_local_path`` (a temporary copy on remote backends), frames through ``get``.
     """
 
     def __init__(self, allow_missing: bool = False,
-                 missing_shape: Tuple[int, int] = (224, 224)) -> None:
+                 missing_shape: Tuple[int, int] = (224, 224),
+                 backend_args: Optional[dict] = None) -> None:
         self.allow_missing = allow_missing
         self.missing_shape = tuple(missing_shape)
+        self.backend_args = backend_args
 
     def _load(self, results, inds):
         if results.get('filename'):
             path = results['filename']
-            vr = _open_video(path)
-            n = len(vr)
-            dec = np.clip(inds - 1, 0, n - 1)
-            uniq, inv = np.unique(dec, return_inverse=True)
-            try:
-                frames = vr.get_batch(uniq.tolist()).asnumpy()[..., ::-1]  # RGB -> BGR
-            except Exception:  # decord.DECORDError: retry with OpenCV, which names the file
-                frames = _read_video_cv2(path, uniq.tolist())
+            with local_path(path, 'video file', self.backend_args) as local:
+                vr = _open_video(local, path)
+                n = len(vr)
+                dec = np.clip(inds - 1, 0, n - 1)
+                uniq, inv = np.unique(dec, return_inverse=True)
+                try:
+                    frames = vr.get_batch(uniq.tolist()).asnumpy()[..., ::-1]  # RGB -> BGR
+                except Exception:  # decord.DECORDError: retry with OpenCV, which names the file
+                    frames = _read_video_cv2(local, uniq.tolist(), path)
+                del vr
             return np.ascontiguousarray(frames[inv]), path
         if 'frame_dir' not in results:
             raise KeyError('LoadRGBFrames needs results["filename"] (video) or '
@@ -141,7 +164,7 @@ class LoadRGBFrames(BaseTransform):
         out = []
         for i in inds.tolist():
             if i not in cache:
-                cache[i] = _read_image(tmpl.format(i))
+                cache[i] = _read_image(tmpl.format(i), backend_args=self.backend_args)
             out.append(cache[i])
         return np.stack(out), results['frame_dir']
 
@@ -166,7 +189,7 @@ class LoadRGBFrames(BaseTransform):
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(allow_missing={self.allow_missing}, '
-                f'missing_shape={self.missing_shape})')
+                f'missing_shape={self.missing_shape}, backend_args={self.backend_args})')
 
 
 @TRANSFORMS.register_module()
@@ -184,14 +207,16 @@ class LoadFlowFrames(BaseTransform):
     ``'{}_{:05d}.jpg'``, ``('x', 'y')``, 1.
 
     Writes ``results['flow']``: uint8 ``[T, H, W, 2]`` (x, y quantised, 127.5 = zero flow),
-    ``results['flow_inds']`` ``[T]`` and the presence flags. ``allow_missing`` / errors as in
-    :class:`LoadRGBFrames`.
+    ``results['flow_inds']`` ``[T]`` and the presence flags. ``allow_missing`` / errors /
+    ``backend_args`` as in :class:`LoadRGBFrames`.
     """
 
     def __init__(self, filename_tmpl: Optional[str] = None,
                  components: Optional[Sequence[str]] = None,
                  ratio: Optional[int] = None, allow_missing: bool = False,
-                 missing_shape: Tuple[int, int] = (224, 224)) -> None:
+                 missing_shape: Tuple[int, int] = (224, 224),
+                 backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
         self.filename_tmpl = filename_tmpl
         self.components = tuple(components) if components is not None else None
         self.ratio = ratio
@@ -214,7 +239,7 @@ class LoadFlowFrames(BaseTransform):
         try:
             n_flow = results.get('flow_total_frames')
             if n_flow is None:
-                n_flow = _count_numbered(full, comps[0])
+                n_flow = _count_numbered(full, comps[0], self.backend_args)
             if n_flow < 1:
                 raise FileNotFoundError(
                     f'no flow frames found: {full.format(comps[0], 1)}')
@@ -223,7 +248,8 @@ class LoadFlowFrames(BaseTransform):
             out = []
             for i in flow_inds.tolist():
                 if i not in cache:
-                    chans = [_read_image(full.format(c, i), flag='grayscale') for c in comps]
+                    chans = [_read_image(full.format(c, i), 'grayscale', self.backend_args)
+                             for c in comps]
                     if chans[0].shape != chans[1].shape:
                         raise ValueError(f'flow components differ in size: '
                                          f'{full.format(comps[0], i)}')
@@ -249,27 +275,11 @@ class LoadFlowFrames(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(filename_tmpl={self.filename_tmpl!r}, '
                 f'components={self.components}, ratio={self.ratio}, '
-                f'allow_missing={self.allow_missing})')
+                f'allow_missing={self.allow_missing}, backend_args={self.backend_args})')
 
 
-def read_wav(path: str) -> Tuple[np.ndarray, int]:
-    """Read a PCM wav file as mono float64 in [-1, 1] (channel mean) and its sample rate.
-
-    Raises ``FileNotFoundError`` (missing) or ``ValueError`` naming the file (unreadable).
-    """
-    check_file(path, 'audio file')
-    try:
-        from scipy.io import wavfile
-        sr, data = wavfile.read(path)
-    except Exception as e:
-        try:  # fall back to the std-lib reader
-            with _wave.open(path, 'rb') as w:
-                sr, nch, sw = w.getframerate(), w.getnchannels(), w.getsampwidth()
-                raw = w.readframes(w.getnframes())
-            dt = {1: np.uint8, 2: np.int16, 4: np.int32}[sw]
-            data = np.frombuffer(raw, dtype=dt).reshape(-1, nch)
-        except Exception:
-            raise ValueError(f'cannot read wav file {path}: {e}') from e
+def _pcm_to_float(data: np.ndarray) -> np.ndarray:
+    """PCM samples ``[n]`` or ``[n, C]`` -> mono float64 in [-1, 1] (channel mean)."""
     data = np.asarray(data)
     if data.dtype == np.uint8:
         x = (data.astype(np.float64) - 128.0) / 128.0
@@ -279,7 +289,88 @@ def read_wav(path: str) -> Tuple[np.ndarray, int]:
         x = data.astype(np.float64)
     if x.ndim == 2:
         x = x.mean(axis=1)
-    return x, int(sr)
+    return x
+
+
+def _read_wav_local(local: str, select: Optional[Callable[[int, int], Tuple[int, int]]]):
+    """Samples ``[a, b)`` of a local wav file, ``(a, b) = select(num_samples, sample_rate)``
+    (whole file when ``select`` is None), reading only that range: the data chunk is
+    memory-mapped (``scipy.io.wavfile.read(mmap=True)``), or, for formats scipy cannot map
+    (24-bit PCM), the std-lib ``wave`` reader seeks to ``a`` (``setpos``) and reads ``b - a``
+    frames. Returns ``(samples [b - a] or [b - a, C] PCM, sample_rate, a)``."""
+    from scipy.io import wavfile
+    try:
+        sr, data = wavfile.read(local, mmap=True)
+        a, b = (0, data.shape[0]) if select is None else select(data.shape[0], int(sr))
+        return np.array(data[a:b]), int(sr), a  # copies only the mapped pages of [a, b)
+    except ValueError:
+        pass
+    with _wave.open(local, 'rb') as w:
+        sr, nch, sw, n = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+        a, b = (0, n) if select is None else select(n, int(sr))
+        w.setpos(a)
+        raw = w.readframes(b - a)
+    if sw == 3:  # 24-bit little-endian -> int32
+        u = np.frombuffer(raw, np.uint8).reshape(-1, 3)
+        v = (u[:, 0].astype(np.int32) | (u[:, 1].astype(np.int32) << 8)
+             | (u[:, 2].astype(np.int32) << 16))
+        data = np.where(v >= 1 << 23, v - (1 << 24), v) << 8
+    else:
+        data = np.frombuffer(raw, dtype={1: np.uint8, 2: np.int16, 4: np.int32}[sw])
+    return data.reshape(-1, nch), int(sr), a
+
+
+def read_wav(path: str, select: Optional[Callable[[int, int], Tuple[int, int]]] = None,
+             backend_args: Optional[dict] = None) -> Tuple[np.ndarray, int]:
+    """Read a PCM wav file (or the samples ``[a, b)`` of it) as mono float64 in [-1, 1]
+    (channel mean) and its sample rate.
+
+    Args:
+        path (str): wav file, read through ``mmengine.fileio.get_local_path`` with
+            ``backend_args`` (local disk by default; remote backends fetch a temporary copy).
+        select (callable, optional): ``(num_samples, sample_rate) -> (a, b)``: read only
+            samples ``[a, b)`` (seek / memory map: the cost does not grow with the file length).
+
+    Raises ``FileNotFoundError`` (missing) or ``ValueError`` naming the file (unreadable).
+    """
+    with local_path(path, 'audio file', backend_args) as local:
+        try:
+            data, sr, _ = _read_wav_local(local, select)
+        except Exception as e:
+            raise ValueError(f'cannot read wav file {path}: {e}') from e
+    return _pcm_to_float(data), sr
+
+
+def read_audio_segment(path: str, sample_rate: int, start: Optional[float] = None,
+                       stop: Optional[float] = None,
+                       backend_args: Optional[dict] = None) -> np.ndarray:
+    """Mono waveform of ``[start, stop]`` seconds of a wav file, resampled to ``sample_rate``.
+
+    Equal (to float rounding) to resampling the whole file with :func:`resample` and cutting
+    samples ``[round(start * sample_rate), round(stop * sample_rate))`` (``None``: the file's
+    start / end), but reads and resamples only the segment plus the resampling filter's
+    support (:func:`resample_read_range`), so the cost per sample does not depend on the file
+    length (EPIC-KITCHENS keeps one wav per video, up to an hour).
+
+    Returns:
+        np.ndarray: float64 ``[L]``, ``L = stop - start`` samples at ``sample_rate`` (fewer when
+        the segment runs past the file's end).
+
+    Raises:
+        FileNotFoundError / ValueError: as :func:`read_wav`.
+    """
+    span = {}
+
+    def select(n, sr):
+        n_out = resampled_length(n, sr, sample_rate)
+        s = 0 if start is None else min(n_out, max(0, int(round(float(start) * sample_rate))))
+        e = n_out if stop is None else min(n_out, int(round(float(stop) * sample_rate)))
+        a, b, lo, hi = resample_read_range(n, sr, sample_rate, s, max(s, e))
+        span.update(lo=lo, hi=hi)
+        return a, b
+
+    x, sr = read_wav(path, select, backend_args)
+    return resample(x, sr, sample_rate)[span['lo']:span['hi']]
 
 
 @TRANSFORMS.register_module()
@@ -287,19 +378,22 @@ class LoadAudioLogMel(BaseTransform):
     """Load ``results['audio_path']`` (wav), cut the segment and compute a log-mel spectrogram.
 
     Steps: mono mix (channel mean), resample to ``sample_rate`` (``scipy.signal.resample_poly``),
-    cut ``[start_timestamp, stop_timestamp]`` seconds (whole file when the keys are absent),
-    log-mel (Hann ``win_ms`` window, ``hop_ms`` hop, ``n_mels`` HTK mel bins, ``log(x + 1e-6)``),
+    cut ``[start_timestamp, stop_timestamp]`` seconds (whole file when the keys are absent) —
+    only the segment is read and resampled (:func:`read_audio_segment`), so the load time does not
+    grow with the file length —, log-mel (Hann ``win_ms`` window, ``hop_ms`` hop, ``n_mels`` HTK mel bins, ``log(x + 1e-6)``),
     pad at the end with the silence value ``log(1e-6)`` or crop (``crop`` = 'center' | 'start' |
     'random') to ``num_frames`` time frames.
 
     Writes ``results['audio']``: float32 ``[num_frames, n_mels]`` (time frames x mel bins) and the
     presence flags; a missing / unreadable file raises ``FileNotFoundError`` / ``ValueError`` with
     the path, or with ``allow_missing=True`` gives zeros and ``modality_present['audio']=False``.
+    ``backend_args``: ``mmengine.fileio`` backend of the wav files (default None: local disk).
     """
 
     def __init__(self, num_frames: int = 1024, n_mels: int = 128, sample_rate: int = 16000,
                  win_ms: float = 25.0, hop_ms: float = 10.0, crop: str = 'center',
-                 allow_missing: bool = False) -> None:
+                 allow_missing: bool = False, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
         self.num_frames = num_frames
         self.n_mels = n_mels
         self.sample_rate = sample_rate
@@ -314,13 +408,8 @@ class LoadAudioLogMel(BaseTransform):
             raise KeyError('LoadAudioLogMel needs results["audio_path"]')
         path = results['audio_path']
         try:
-            x, sr = read_wav(path)
-            x = resample(x, sr, self.sample_rate)
-            start = results.get('start_timestamp')
-            stop = results.get('stop_timestamp')
-            s = 0 if start is None else max(0, int(round(float(start) * self.sample_rate)))
-            e = x.size if stop is None else int(round(float(stop) * self.sample_rate))
-            x = x[s:max(s, e)]
+            x = read_audio_segment(path, self.sample_rate, results.get('start_timestamp'),
+                                   results.get('stop_timestamp'), self.backend_args)
             spec = log_mel_spectrogram(x, self.sample_rate, self.n_mels, self.win_ms,
                                        self.hop_ms, self.eps)
             spec, _ = fit_frames(spec, self.num_frames, float(np.log(self.eps)), self.crop)
@@ -338,7 +427,8 @@ class LoadAudioLogMel(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(num_frames={self.num_frames}, n_mels={self.n_mels}, '
                 f'sample_rate={self.sample_rate}, win_ms={self.win_ms}, hop_ms={self.hop_ms}, '
-                f'crop={self.crop!r}, allow_missing={self.allow_missing})')
+                f'crop={self.crop!r}, allow_missing={self.allow_missing}, '
+                f'backend_args={self.backend_args})')
 
 
 @TRANSFORMS.register_module()
