@@ -211,3 +211,18 @@ def test_color_jitter_is_mmaction2s_with_a_recorded_draw():
     assert np.array_equal(out['rgb'], ref) and not np.array_equal(out['rgb'], rgb)
     draw = out['view']['color_jitter']
     assert set(draw) == {'b', 'c', 's', 'h', 'order'} and sorted(draw['order']) == [0, 1, 2, 3]
+
+
+def test_random_audio_crop_offset_is_replayed():
+    from mmdistill_plugin.datasets.transforms.audio_features import fit_frames
+    from mmdistill_plugin.datasets.transforms.view import draw
+    spec = np.arange(200, dtype=np.float32).reshape(100, 2)
+    rec = {}
+    np.random.seed(0)
+    a, off = fit_frames(spec, 10, 0., 'random', draw=lambda s: draw(rec, 'audio_offset', s))
+    assert rec['view'] == {'audio_offset': off}
+    for seed in range(5):  # whatever the RNG state, the replay takes the recorded offset
+        np.random.seed(seed)
+        rep = {REPLAY_KEY: rec['view']}
+        b, off2 = fit_frames(spec, 10, 0., 'random', draw=lambda s: draw(rep, 'audio_offset', s))
+        assert off2 == off and np.array_equal(a, b)

@@ -120,10 +120,11 @@ def log_mel_spectrogram(wave: np.ndarray,
 
 
 def fit_frames(spec: np.ndarray, num_frames: int, pad_value: float,
-               mode: str = 'center') -> Tuple[np.ndarray, int]:
+               mode: str = 'center', draw=None) -> Tuple[np.ndarray, int]:
     """Pad (at the end, with ``pad_value``) or crop ``spec [F, M]`` to ``num_frames`` rows.
 
-    ``mode``: 'center' | 'start' | 'random' (numpy global RNG) for the crop position.
+    ``mode``: 'center' | 'start' | 'random' (numpy global RNG) for the crop position; with
+    'random', ``draw(sample)`` (optional) records / replays the offset (see ``view.draw``).
     Returns the fitted array and the crop offset (0 when padded).
     """
     n = spec.shape[0]
@@ -135,7 +136,9 @@ def fit_frames(spec: np.ndarray, num_frames: int, pad_value: float,
     elif mode == 'start':
         off = 0
     elif mode == 'random':
-        off = int(np.random.randint(0, n - num_frames + 1))
+        def sample():
+            return int(np.random.randint(0, n - num_frames + 1))
+        off = int(draw(sample)) if draw is not None else sample()
     else:
         raise ValueError(f'unknown crop mode {mode!r}')
     return spec[off:off + num_frames], off

@@ -18,6 +18,7 @@ from mmaction.registry import TRANSFORMS
 from mmengine import fileio
 
 from ._utils import local_path, read_bytes, set_present, warn_once
+from .view import draw
 from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
                              resampled_length)
 
@@ -412,7 +413,8 @@ class LoadAudioLogMel(BaseTransform):
                                    results.get('stop_timestamp'), self.backend_args)
             spec = log_mel_spectrogram(x, self.sample_rate, self.n_mels, self.win_ms,
                                        self.hop_ms, self.eps)
-            spec, _ = fit_frames(spec, self.num_frames, float(np.log(self.eps)), self.crop)
+            spec, _ = fit_frames(spec, self.num_frames, float(np.log(self.eps)), self.crop,
+                                 draw=lambda sample: draw(results, 'audio_offset', sample))
             present = True
         except (FileNotFoundError, ValueError) as err:
             if not self.allow_missing:
