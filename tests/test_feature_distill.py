@@ -92,4 +92,9 @@ def test_shape_mismatch_and_unknown_layer_are_named():
                feature_distill=dict(loss_feat=dict(student_layer='backbone.layer9',
                                                    teacher_layer='backbone.layers.1')))
     with pytest.raises(KeyError, match='backbone.layer9'):
-        MODELS.build(cfg)
+        MODELS.build(cfg)  # the student's layer is checked when the distiller is built
+    cfg['feature_distill']['loss_feat'].update(student_layer='backbone.layers.1',
+                                               teacher_layer='backbone.layer7')
+    model = MODELS.build(cfg)
+    with pytest.raises(KeyError, match='backbone.layer7'):
+        model.train()  # the teacher's, when the teacher is built (training starts)

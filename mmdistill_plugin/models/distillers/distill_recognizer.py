@@ -8,8 +8,8 @@ from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
 
-from ..utils import (load_teacher, recognizer_logits, select_inputs, set_preprocessor_device,
-                     student_loss_and_logits)
+from ..utils import (find_module, load_teacher, recognizer_logits, select_inputs,
+                     set_preprocessor_device, student_loss_and_logits)
 from .feature_distill import FeatureDistillation
 
 
@@ -88,6 +88,8 @@ class DistillRecognizer(BaseModel):
             {name: MODELS.build(cfg) for name, cfg in (distill_losses or {}).items()})
         self.feature_distill = ModuleDict(
             {name: FeatureDistillation(**cfg) for name, cfg in (feature_distill or {}).items()})
+        for fd in self.feature_distill.values():
+            find_module(self.student, fd.student_layer)  # an unknown student layer fails now
         for name in list(self.distill_losses) + list(self.feature_distill):
             if 'loss' not in name:
                 raise ValueError(f'distill loss name {name!r} must contain "loss" so that '
