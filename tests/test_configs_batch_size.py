@@ -15,6 +15,8 @@ PAPER_BATCH = {
     'karmma/teacher_epic.py': (32, 32, 32, 'KARMMA §4'),
     'karmma/teacher_ssv2.py': (32, 32, 32, 'KARMMA §4'),
     'karmma/student_epic.py': (6, 6, 6, 'KARMMA §4'),
+    'karmma/student_epic_cached.py': (6, 6, 6, 'KARMMA §4 (student from a teacher cache)'),
+    'karmma/baseline_moddrop_epic.py': (6, 6, 6, 'KARMMA supp. B (student schedule)'),
     'karmma/student_ssv2.py': (6, 6, 6, 'KARMMA §4'),
     'karmma/baseline_epic.py': (6, 6, 6, 'KARMMA §4 (student schedule)'),
     'karmma/baseline_ssv2.py': (6, 6, 6, 'KARMMA §4 (student schedule)'),
@@ -35,6 +37,7 @@ PAPER_BATCH = {
     'd3d/teacher_flow_sthv2.py': (8, 32, 336, 'D3D §4: 56 GPUs × 6, not used'),
     # D3D §3.2 flow-decoder probe: "2 GPUs with a batchsize of 6 clips per GPU".
     'd3d/probe_frozen_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
+    'd3d/probe_frozen_baseline_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
     'd3d/probe_finetune_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
 }
 
