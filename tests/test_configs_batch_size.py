@@ -13,6 +13,7 @@ PAPER_BATCH = {
     # KARMMA §4: teacher "batch size of 32"; student (and the baselines, same schedule)
     # "batch size of 6".
     'karmma/teacher_epic.py': (32, 32, 32, 'KARMMA §4'),
+    'karmma/teacher_epic_features.py': (32, 32, 32, 'KARMMA §4 (from cached tokens)'),
     'karmma/teacher_ssv2.py': (32, 32, 32, 'KARMMA §4'),
     'karmma/student_epic.py': (6, 6, 6, 'KARMMA §4'),
     'karmma/student_epic_cached.py': (6, 6, 6, 'KARMMA §4 (student from a teacher cache)'),

@@ -2,7 +2,9 @@
 from . import transforms  # noqa: F401
 from .epic_kitchens import EpicKitchens100Dataset
 from .something_something import SomethingSomethingV2Dataset
+from .feature_cache_dataset import FeatureCacheDataset
 from .teacher_cache_dataset import TeacherCacheDataset
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'TeacherCacheDataset'] + transforms.__all__
+__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'TeacherCacheDataset',
+           'FeatureCacheDataset'] + transforms.__all__

@@ -160,7 +160,7 @@ def write_meta(cache_dir: str, meta: dict) -> None:
         for what in ('teacher', 'pipeline'):
             check_stamp(cache_dir, what, meta[what])
         old = read_meta(cache_dir)
-        for key in ('views', 'shard_size', 'heads'):
+        for key in ('views', 'shard_size', 'heads', 'tokens'):
             if old.get(key) != meta.get(key):
                 raise StaleTeacherCacheError(
                     f'teacher cache {cache_dir} has {key}={old.get(key)!r}, this run '
@@ -173,13 +173,16 @@ def write_meta(cache_dir: str, meta: dict) -> None:
 
 
 def write_shard(cache_dir: str, shard: int, sample_idx: Sequence[int],
-                views: Sequence[Sequence[dict]], logits: Dict[str, np.ndarray]) -> str:
+                views: Sequence[Sequence[dict]], logits: Dict[str, np.ndarray],
+                group: str = 'logits') -> str:
     """Write one shard (temporary file, then rename) and return its path.
 
     Args:
         sample_idx: ``[n]`` dataset indices.
         views: ``n`` lists of ``K`` view dicts.
-        logits: ``head -> [n, K, C]`` arrays (stored as float16).
+        logits: ``name -> [n, K, ...]`` arrays (stored as float16), e.g. teacher logits per
+            head ``[n, K, C]`` or frozen-extractor tokens per modality ``[n, K, Θ, C]``.
+        group: the HDF5 group holding them (``'logits'`` or ``'tokens'``).
     """
     import h5py
     path = shard_path(cache_dir, shard)
@@ -189,7 +192,7 @@ def write_shard(cache_dir: str, shard: int, sample_idx: Sequence[int],
         text = np.array([[_canonical(v) for v in row] for row in views], dtype=object)
         f.create_dataset('views', data=text, dtype=h5py.string_dtype('utf-8'),
                          compression='gzip')
-        grp = f.create_group('logits')
+        grp = f.create_group(group)
         for head, arr in logits.items():
             grp.create_dataset(head, data=np.asarray(arr, np.float16),
                                chunks=(1, ) + tuple(np.shape(arr)[1:]))
@@ -208,12 +211,13 @@ class TeacherCacheReader:
             not finish: resume ``tools/cache_teacher.py``).
     """
 
-    def __init__(self, cache_dir: str) -> None:
+    def __init__(self, cache_dir: str, group: str = 'logits') -> None:
         self.cache_dir = cache_dir
+        self.group = group
         self.meta = read_meta(cache_dir)
         self.views = int(self.meta['views'])
         self.shard_size = int(self.meta['shard_size'])
-        self.heads = dict(self.meta['heads'])
+        self.heads = dict(self.meta['heads'] if group == 'logits' else self.meta[group])
         self._files = {}
         self._pid = None
 
@@ -231,7 +235,8 @@ class TeacherCacheReader:
         return self._files[shard]
 
     def get(self, sample_idx: int, view: int):
-        """``(view dict, dict(head -> float16 [C]))`` of one stored view."""
+        """``(view dict, dict(name -> float16 array))`` of one stored view (``name``: a head
+        ``[C]`` for teacher logits, a modality ``[Θ, C]`` for tokens)."""
         shard, row = divmod(int(sample_idx), self.shard_size)
         f = self._file(shard)
         if int(f['sample_idx'][row]) != int(sample_idx):
@@ -239,7 +244,7 @@ class TeacherCacheReader:
                                f'sample {int(f["sample_idx"][row])}, not {sample_idx}')
         text = f['views'][row, view]
         text = text.decode() if isinstance(text, bytes) else text
-        logits = {h: f['logits'][h][row, view] for h in self.heads}
+        logits = {h: f[self.group][h][row, view] for h in self.heads}
         return json.loads(text), logits
 
     def __getstate__(self):  # picklable for dataloader workers (spawn): no open handles
@@ -248,9 +253,112 @@ class TeacherCacheReader:
         return state
 
 
+def state_sha256(modules) -> str:
+    """SHA-256 of the tensors of ``modules`` (name, dtype, shape, bytes): identifies frozen
+    feature extractors by their weights, wherever they were loaded from."""
+    h = hashlib.sha256()
+    for module in modules:
+        for name, t in sorted(module.state_dict().items()):
+            t = t.detach().cpu().contiguous()
+            h.update(f'{name}:{t.dtype}:{tuple(t.shape)}'.encode())
+            h.update(t.numpy().tobytes() if t.dtype != __import__('torch').bfloat16
+                     else t.float().numpy().tobytes())
+    return h.hexdigest()
+
+
 def finished_shards(cache_dir: str) -> Iterable[int]:
     """Indices of the shard files present (complete: they are renamed into place)."""
     if not osp.isdir(cache_dir):
         return []
     return sorted(int(n[6:11]) for n in os.listdir(cache_dir)
                   if n.startswith('shard_') and n.endswith('.h5'))
+
+
+class _Views:
+    """``(sample, view)`` pairs of one shard through the dataset's pipeline (a torch Dataset)."""
+
+    def __init__(self, dataset, items):
+        self.dataset, self.items = dataset, items
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        idx, _ = self.items[i]
+        return self.dataset.pipeline(self.dataset.get_data_info(idx))
+
+
+def _seed_worker(worker_id):
+    import torch
+    np.random.seed(torch.initial_seed() % 2**32)
+
+
+def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dict,
+               group: str = 'logits', views: int = 4, shard_size: int = 256,
+               batch_size: int = 8, num_workers: int = 0, seed: int = 0) -> None:
+    """Write the missing shards of a cache (shared by ``tools/cache_teacher.py`` and
+    ``tools/extract_features.py``): rank 0 writes (or checks) ``meta.json``, each rank takes
+    shards ``s ≡ rank (mod world)``, finished shards are skipped, progress is shown.
+
+    Args:
+        out: the cache directory.
+        dataset: a built dataset whose pipeline records views (``ViewFrameIndices`` inserted).
+        run_batch: ``list of packed samples -> (dict(name -> np [b, ...]), data_samples)``.
+        shapes: ``name -> per-view shape`` of what ``run_batch`` returns.
+        meta: the stamp (``teacher`` / ``extractors`` and ``pipeline`` fingerprints ...);
+            ``views``, ``shard_size`` and ``num_samples`` are added.
+    """
+    import math
+
+    import torch
+    from mmengine.dist import barrier, get_dist_info
+    from mmengine.utils import ProgressBar
+    rank, world = get_dist_info()
+    n = len(dataset)
+    meta = dict(meta, format_version=FORMAT_VERSION, views=views, shard_size=shard_size,
+                num_samples=n)
+    if rank == 0:
+        write_meta(out, meta)
+    barrier()
+    if rank != 0:
+        for what in ('teacher', 'extractors', 'pipeline'):
+            if what in meta:
+                check_stamp(out, what, meta[what])
+    num_shards = math.ceil(n / shard_size)
+    done = set(finished_shards(out))
+    mine = [s for s in range(num_shards) if s % world == rank and s not in done]
+    if rank == 0:
+        print(f'cache {out}: {n} samples x {views} views, {num_shards} shards '
+              f'({len(done)} already written)', flush=True)
+    total = sum(min(shard_size, n - s * shard_size) for s in mine) * views
+    progress = ProgressBar(total) if rank == 0 and total else None
+    for shard in mine:
+        idxs = list(range(shard * shard_size, min(n, (shard + 1) * shard_size)))
+        items = [(i, k) for i in idxs for k in range(views)]
+        np.random.seed(seed + shard)
+        torch.manual_seed(seed + shard)
+        loader = torch.utils.data.DataLoader(
+            _Views(dataset, items), batch_size=batch_size, num_workers=num_workers,
+            collate_fn=lambda b: b, worker_init_fn=_seed_worker,
+            generator=torch.Generator().manual_seed(seed + shard))
+        arrays = {h: np.zeros((len(idxs), views) + tuple(shape), np.float32)
+                  for h, shape in shapes.items()}
+        stored = [[None] * views for _ in idxs]
+        pos = 0
+        for batch in loader:
+            values, samples = run_batch(batch)
+            for j, ds in enumerate(samples):
+                i, k = items[pos + j]
+                stored[i - idxs[0]][k] = dict(
+                    draws=ds.metainfo.get('view', {}),
+                    modality_present=ds.metainfo.get('modality_present', {}))
+                for h in shapes:
+                    arrays[h][i - idxs[0], k] = values[h][j]
+            pos += len(batch)
+            if progress is not None:
+                for _ in batch:
+                    progress.update()
+        write_shard(out, shard, idxs, stored, arrays, group=group)
+    barrier()
+    if rank == 0:
+        print(f'\ncache complete: {out}', flush=True)

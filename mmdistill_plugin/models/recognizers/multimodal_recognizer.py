@@ -89,6 +89,14 @@ class MultimodalRecognizer(BaseModel):
             backbone as a one-frame clip ``[B, C, 1, H, W]`` (e.g. a spectrogram into Swin3D).
         mask_key (str): Metainfo key of the availability mask: ``'modality_mask'`` (what the
             student may use) or ``'modality_present'`` (what was loaded; used for teachers).
+        feature_cache (str, optional): Train from precomputed tokens (``tools/
+            extract_features.py``; the train set wrapped in ``FeatureCacheDataset``):
+            ``inputs[m]`` is then ``[B, N, k_m, C_m]`` (Θ-Averaged tokens of the frozen
+            extractors) and backbones / neck are skipped; they stay in the model (and its
+            checkpoint), so the trained teacher is used as a teacher unchanged. Needs
+            ``frozen_backbones``; the cache's extractor weights must equal this model's
+            (checked when training starts). Only training reads tokens (they are moved to the
+            device, not normalised); validation and testing run the backbones on pixels.
         test_cfg (dict, optional): ``drop_modalities=[...]`` hides modalities at test time, e.g.
             ``--cfg-options model.test_cfg.drop_modalities="['flow']"``.
         data_preprocessor (dict, optional): Usually MMAction2's ``MultiModalDataPreprocessor``.
@@ -109,6 +117,7 @@ class MultimodalRecognizer(BaseModel):
                  allow_random_frozen: bool = False,
                  as_video: Sequence[str] = (),
                  mask_key: str = 'modality_mask',
+                 feature_cache: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -130,6 +139,11 @@ class MultimodalRecognizer(BaseModel):
         self.allow_random_frozen = allow_random_frozen
         self.as_video = tuple(as_video)
         self.mask_key = mask_key
+        self.feature_cache = feature_cache
+        self._cache_checked = False
+        if feature_cache is not None and not frozen_backbones:
+            raise ValueError('feature_cache holds the tokens of FROZEN feature extractors: set '
+                             'frozen_backbones=True (trainable extractors must see the pixels)')
         self.train_cfg = train_cfg or {}
         self.test_cfg = test_cfg or {}
         unknown = set(self.test_cfg.get('drop_modalities', [])) - set(self.modalities)
@@ -164,7 +178,21 @@ class MultimodalRecognizer(BaseModel):
         super().train(mode)
         if self.frozen_backbones:
             self.backbones.eval()
+        if mode and self.feature_cache is not None and not self._cache_checked:
+            self.check_feature_cache()
         return self
+
+    def check_feature_cache(self) -> None:
+        """Refuse tokens extracted by other frozen extractors (weights compared by SHA-256).
+
+        Raises:
+            StaleTeacherCacheError: the cache's extractors are not this model's backbones + neck.
+        """
+        from mmdistill_plugin.utils.teacher_cache import check_stamp, state_sha256
+        parts = [self.backbones] + ([self.neck] if self.neck is not None else [])
+        check_stamp(self.feature_cache, 'extractors', dict(weights_sha256=state_sha256(parts)),
+                    context='the backbones and neck of this model')
+        self._cache_checked = True
 
     # ------------------------------------------------------------------ features
     def _modality_tokens(self, m: str, x: torch.Tensor) -> torch.Tensor:
@@ -177,6 +205,23 @@ class MultimodalRecognizer(BaseModel):
             feat = self.backbones[m](x)
         tokens = to_tokens(feat)
         return self.neck(tokens) if self.neck is not None else tokens
+
+    def train_step(self, data, optim_wrapper):
+        """``BaseModel.train_step``; with ``feature_cache`` the batch holds tokens, which are
+        only moved to the device (no normalisation by the pixel data preprocessor)."""
+        if self.feature_cache is None:
+            return super().train_step(data, optim_wrapper)
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor.cast_data(data)
+            losses = self._run_forward(data, mode='loss')
+        parsed, log_vars = self.parse_losses(losses)
+        optim_wrapper.update_params(parsed)
+        return log_vars
+
+    def extract_tokens(self, inputs: Inputs) -> Dict[str, torch.Tensor]:
+        """Each modality's reduced tokens ``dict(m -> [B·N, k_m, C_m])`` (backbone → tokens →
+        neck), what ``tools/extract_features.py`` stores for ``feature_cache`` training."""
+        return {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
 
     def extract_feat(self, inputs: Inputs, data_samples=None, test_mode: bool = False):
         """Fused tokens ``[B·N, M+1, D]`` and the number of clips N.
@@ -194,6 +239,10 @@ class MultimodalRecognizer(BaseModel):
         if absent:
             raise KeyError(f'inputs lack modalities {absent}; got {sorted(inputs)}. Load them '
                            f'in the data pipeline or remove them from model.modalities.')
+        from_tokens = self.feature_cache is not None and not test_mode
+        if from_tokens:  # precomputed tokens [B, N, k, C] (or a list of them), training only
+            inputs = {m: (torch.stack(list(v)) if isinstance(v, (list, tuple)) else v).float()
+                      for m, v in inputs.items() if m in self.modalities}
         first = inputs[self.modalities[0]]
         batch, num_clips = first.shape[:2]
         mask = modality_mask(data_samples, self.modalities, self.mask_key, batch, first.device)
@@ -201,7 +250,10 @@ class MultimodalRecognizer(BaseModel):
             for m in self.test_cfg.get('drop_modalities', []):
                 mask[:, self.modalities.index(m)] = False
         mask = mask.repeat_interleave(num_clips, dim=0)
-        tokens = {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
+        if from_tokens:
+            tokens = {m: inputs[m].flatten(0, 1) for m in self.modalities}
+        else:
+            tokens = self.extract_tokens(inputs)
         fused = self.fusion(tokens, mask)
         valid = (self.fusion.output_valid(mask, fused.shape[0], fused.device)
                  if hasattr(self.fusion, 'output_valid') else None)
