@@ -17,11 +17,18 @@ from .feature_distill import FeatureDistillation
 class DistillRecognizer(BaseModel):
     """Student + frozen teacher (KARMMA stage 2, multimodal→RGB, D3D).
 
-    The teacher is built from its own config, loaded once from ``teacher_ckpt``, frozen and kept
-    in eval mode whatever ``train()`` is called with, and run under ``torch.no_grad()``. It is
-    held outside the module tree: it is not in ``state_dict()`` (checkpoints hold the student
-    only, so ``--resume`` and ``load_from`` concern the student), not in ``parameters()``
-    (the optimizer and DDP never see it), and it follows ``.to()``/``.cuda()``.
+    The teacher is built from its own config and loaded from ``teacher_ckpt`` only when a
+    distillation loss needs it: when training starts (``train()``) or at the first ``loss``
+    (or on ``build_teacher()`` / the first access to ``.teacher``). Testing, exporting and
+    analysing a student never build it, so they need the student checkpoint alone. Once built
+    it is frozen, kept in eval mode whatever ``train()`` is called with, and run under
+    ``torch.no_grad()`` and under the caller's autocast (``--amp``). It is held outside the
+    module tree: it is not in ``state_dict()`` (checkpoints hold the student only, so
+    ``--resume`` and ``load_from`` concern the student), not in ``parameters()`` (the optimizer
+    and DDP never see it), and every device move reaches it: ``_apply`` (``to``, ``cuda``,
+    ``cpu``, dtype casts) moves its tensors and ``_set_device`` tells its data preprocessors
+    (and a ``LogitEnsemble``'s members'); a teacher built after a move goes to the student's
+    device.
 
     Each model normalises the batch with its own data preprocessor (this model's preprocessor
     only moves data to the device), so teacher and student see the same views with their own
