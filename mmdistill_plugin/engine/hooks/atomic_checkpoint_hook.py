@@ -91,6 +91,8 @@ class AtomicCheckpointHook(CheckpointHook):
         if chosen is not None:
             runner._load_from = chosen
             runner.logger.info(f'Resuming from the newest intact checkpoint {chosen}')
+        else:  # nothing to resume (warned above if torn files or a dead pointer were found)
+            runner._resume = False
 
     # ------------------------------------------------------------------ saving
     def before_train(self, runner) -> None:
