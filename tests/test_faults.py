@@ -452,3 +452,14 @@ def test_sigkill_mid_epoch_then_resume_continues(tmp_path):
     assert (wd / 'last_checkpoint').read_text() == f'epoch_{saved + 1}.pth'
     assert is_intact_checkpoint(str(wd / f'epoch_{saved + 1}.pth'))  # the torn file replaced
     assert not (wd / f'epoch_{saved}.pth').exists()  # max_keep_ckpts=1, deleted after
+
+
+def test_export_student_resolves_a_relative_last_checkpoint(tmp_path):
+    sys.path.insert(0, str(REPO / 'tools'))
+    try:
+        import export_student
+    finally:
+        sys.path.pop(0)
+    wd = _trained(tmp_path, epochs=1)
+    assert (wd / 'last_checkpoint').read_text() == 'epoch_1.pth'
+    assert export_student.resolve_checkpoint(str(wd)) == str(wd / 'epoch_1.pth')

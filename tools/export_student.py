@@ -94,12 +94,9 @@ def student_state(checkpoint: dict, prefix: str) -> 'OrderedDict':
 
 
 def resolve_checkpoint(path: str) -> str:
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{path} is a directory without a last_checkpoint file')
-        with open(pointer) as f:
-            return f.read().strip()
+    if osp.isdir(path):  # last_checkpoint may be relative to the work dir (AtomicCheckpointHook)
+        from mmdistill_plugin.models.utils import resolve_checkpoint as work_dir_checkpoint
+        return work_dir_checkpoint(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path} does not exist')
     return path
