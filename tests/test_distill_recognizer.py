@@ -113,3 +113,25 @@ def test_teacher_from_work_dir_and_prefix(tmp_path):
                student_ckpt)
     model = MODELS.build(distiller_cfg(str(student_ckpt), teacher_ckpt_prefix='student.'))
     assert torch.equal(model.teacher.state_dict()[k], teacher.state_dict()[k])
+
+
+def test_teacher_has_no_trainable_parameter_and_runs_without_grad(tmp_path):
+    _, ckpt = save_teacher(tmp_path)
+    model = MODELS.build(distiller_cfg(ckpt)).train()
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    assert all(p.requires_grad for p in model.student.parameters() if p.is_floating_point())
+    grad_modes = []
+    handles = [m.register_forward_hook(
+        lambda mod, args, out: grad_modes.append(torch.is_grad_enabled()))
+        for m in model.teacher.modules()]  # whichever entry point the distiller calls
+    # even a teacher parameter switched back to trainable must not get a graph
+    next(model.teacher.parameters()).requires_grad_(True)
+    try:
+        losses = train_step_loss(model, tiny_batch(2))
+    finally:
+        for h in handles:
+            h.remove()
+        next(model.teacher.parameters()).requires_grad_(False)
+    assert grad_modes and not any(grad_modes)  # the teacher ran, always under no_grad
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in model.teacher.parameters())

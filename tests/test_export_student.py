@@ -345,3 +345,24 @@ def test_project_rgb_student_configs_export_plugin_free(tmp_path, toy_sthv2, mon
     assert plain.test_dataloader.dataset.type == 'VideoDataset'
     assert plain.model.data_preprocessor.to_rgb is False
     assert (tmp_path / 's_val_list.txt').read_text().count('\n') == 6  # tiny: 6 val videos
+
+
+@pytest.mark.parametrize('value,expected', [
+    ([1, np.int64(2)], [1, 2]),
+    ((1, np.int64(2)), (1, 2)),
+    (np.arange(3), [0, 1, 2]),
+    ([np.float64(0.5), [np.str_('a')]], [0.5, ['a']]),
+    (dict(a=[np.int32(1)], b=(2, )), dict(a=[1], b=(2, ))),
+])
+def test_plain_value_keeps_container_types_and_plain_items(value, expected):
+    out = export_student.plain_value(value)
+    assert out == expected and type(out) is type(expected)
+
+    def types(x):  # container types all the way down, and items reduced to built-ins
+        if isinstance(x, (list, tuple)):
+            return [type(x), [types(v) for v in x]]
+        if isinstance(x, dict):
+            return [dict, {k: types(v) for k, v in x.items()}]
+        return type(x)
+
+    assert types(out) == types(expected)

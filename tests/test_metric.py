@@ -46,3 +46,20 @@ def test_single_head_reports_top1_and_mean_class_accuracy():
     assert out['top2'] == pytest.approx(1.0)
     assert out['mean_class_accuracy'] == pytest.approx(0.5)
     assert 'action_top1' not in out
+
+
+def test_action_top_k_is_a_product_not_a_sum_of_head_scores():
+    verb = np.array([[0.6, 0.4]])
+    noun = np.array([[0.7, 0.2, 0.1]])
+    # product: (0,0)=.42 (1,0)=.28 (0,1)=.12 (1,1)=.08 (0,2)=.06 (1,2)=.04
+    # sum:     (0,0)=1.3 (1,0)=1.1 (0,1)=0.8 (0,2)=0.7 (1,1)=0.6 (1,2)=0.5
+    # (1,1) is 4th by product, 5th by sum; (0,2) is 5th by product, 4th by sum.
+    topk = (1, 3, 4, 5)
+    assert action_topk_accuracy([verb, noun], [np.array([1]), np.array([1])], topk) \
+        == [0.0, 0.0, 1.0, 1.0]
+    assert action_topk_accuracy([verb, noun], [np.array([0]), np.array([2])], topk) \
+        == [0.0, 0.0, 0.0, 1.0]
+    metric = MultiHeadAccMetric(topk=topk)
+    metric.process(None, [sample(dict(verb=verb[0], noun=noun[0]), dict(verb=1, noun=1))])
+    out = metric.compute_metrics(metric.results)
+    assert [out[f'action_top{k}'] for k in topk] == [0.0, 0.0, 1.0, 1.0]

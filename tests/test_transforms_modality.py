@@ -63,3 +63,25 @@ def test_missing_modalities_fixed_and_seeded():
     assert a != c
     with pytest.raises(ValueError):
         TRANSFORMS.build(dict(type='MissingModalities', drop=['rgb'], p=0.3))
+
+
+def test_dropout_keeps_a_uniformly_chosen_modality_when_all_drop():
+    # p=1 drops every candidate, so keep-at-least-one decides alone which one survives:
+    # each of the 3 must be kept ~1/3 of the time (always keeping the first would give 1, 0, 0).
+    np.random.seed(0)
+    t = TRANSFORMS.build(dict(type='ModalityDropout', p=1.0))
+    kept = [next(m for m, v in t(_res())['modality_mask'].items() if v) for _ in range(3000)]
+    freq = {m: kept.count(m) / len(kept) for m in MODS}
+    assert all(abs(f - 1 / 3) < 0.04 for f in freq.values()), freq
+    # rgb absent on disk: the kept one is uniform over the two that are there
+    pres = dict(rgb=False, flow=True, audio=True)
+    masks = [t(_res(present=pres))['modality_mask'] for _ in range(2000)]
+    assert all(not m['rgb'] and m['flow'] != m['audio'] for m in masks)
+    assert abs(np.mean([m['flow'] for m in masks]) - 0.5) < 0.05
+
+
+def test_missing_modalities_random_keeps_a_uniformly_chosen_one():
+    t = TRANSFORMS.build(dict(type='MissingModalities', p=1.0, seed=3))
+    kept = [next(m for m, v in t(_res(i))['modality_mask'].items() if v) for i in range(3000)]
+    freq = {m: kept.count(m) / len(kept) for m in MODS}
+    assert all(abs(f - 1 / 3) < 0.04 for f in freq.values()), freq

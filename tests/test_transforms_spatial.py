@@ -114,3 +114,32 @@ def test_color_jitter_rgb_only():
 def test_no_visual_modality_raises():
     with pytest.raises(KeyError, match='visual'):
         _build(type='MultimodalCenterCrop', crop_size=4)(dict(audio=np.zeros((4, 4))))
+
+
+def test_color_jitter_changes_pixels_the_same_way_in_every_frame():
+    frame = np.random.RandomState(0).randint(0, 256, (40, 60, 3)).astype(np.uint8)
+    s = dict(rgb=np.stack([frame] * 3))
+    np.random.seed(0)
+    out = _build(type='MultimodalColorJitter')(s)['rgb']
+    assert (out != frame).mean() > 0.5  # a jitter, not a no-op
+    assert all((f == out[0]).all() for f in out)  # one draw for the whole clip
+    np.random.seed(0)
+    again = _build(type='MultimodalColorJitter')(dict(rgb=np.stack([frame] * 3)))['rgb']
+    np.testing.assert_array_equal(out, again)  # seeded: reproducible
+    # brightness only, frames of different content: every frame scaled by the same factor
+    clip = np.stack([np.full((4, 4, 3), v, np.uint8) for v in (50, 100)])
+    np.random.seed(1)
+    out = _build(type='MultimodalColorJitter', brightness=0.4, contrast=0, saturation=0,
+                 hue=0)(dict(rgb=clip))['rgb'].astype(float)
+    b0, b1 = out[0].mean() / 50, out[1].mean() / 100
+    assert abs(b0 - b1) < 0.02 and abs(b0 - 1) > 0.01
+
+
+def test_color_jitter_grayscale_uses_rgb_weights_on_bgr_frames():
+    # saturation factor 0 = grayscale with ITU-R 601 weights on R, G, B; rgb is stored BGR, so a
+    # pure red pixel (B=0, G=0, R=255) becomes 0.2989 * 255 = 76 (29 if B and R were swapped).
+    red = np.zeros((1, 2, 2, 3), np.uint8)
+    red[..., 2] = 255
+    t = _build(type='MultimodalColorJitter', brightness=(1.0, 1.0), contrast=(1.0, 1.0),
+               saturation=(0.0, 0.0), hue=(0.0, 0.0))
+    np.testing.assert_array_equal(t(dict(rgb=red))['rgb'], np.full((1, 2, 2, 3), 76, np.uint8))

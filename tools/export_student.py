@@ -114,12 +114,9 @@ def student_state(checkpoint: dict, prefix: str) -> 'OrderedDict':
 
 
 def resolve_checkpoint(path: str) -> str:
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{path} is a directory without a last_checkpoint file')
-        with open(pointer) as f:
-            return f.read().strip()
+    if osp.isdir(path):  # last_checkpoint may be relative to the work dir (AtomicCheckpointHook)
+        from mmdistill_plugin.models.utils import resolve_checkpoint as work_dir_checkpoint
+        return work_dir_checkpoint(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path} does not exist')
     return path
@@ -337,6 +334,32 @@ def plain_rgb_config(plain: dict, list_stem: str) -> bool:
     return True
 
 
+#: the plugin's runtime hooks and their plain MMEngine counterparts (None: dropped)
+PLAIN_HOOKS = dict(AtomicCheckpointHook='CheckpointHook', LabelRangeCheckHook=None)
+
+
+def plain_runtime(plain: dict) -> None:
+    """Replace the plugin's hooks by MMEngine's (atomic checkpoint saving → ``CheckpointHook``;
+    the label-range check dropped): a student evaluated or fine-tuned by plain MMAction2."""
+    for name, hook in list((plain.get('default_hooks') or {}).items()):
+        if isinstance(hook, dict) and _type_name(hook.get('type')) in PLAIN_HOOKS:
+            new = PLAIN_HOOKS[_type_name(hook.get('type'))]
+            if new is None:
+                plain['default_hooks'].pop(name)
+            else:
+                plain['default_hooks'][name] = dict(hook, type=new)
+    hooks = []
+    for hook in plain.get('custom_hooks') or []:
+        kind = _type_name(hook.get('type')) if isinstance(hook, dict) else None
+        if kind in PLAIN_HOOKS:
+            if PLAIN_HOOKS[kind] is not None:
+                hooks.append(dict(hook, type=PLAIN_HOOKS[kind]))
+        else:
+            hooks.append(hook)
+    if 'custom_hooks' in plain:
+        plain['custom_hooks'] = hooks
+
+
 def student_config(cfg, student_key: str, list_stem: str = None, plain_data: bool = True):
     """The plain config: ``model`` = the student, no ``custom_imports`` (unless it or its data
     need the plugin), no ``load_from``/``resume``; for an RGB-only student with ``plain_data``
@@ -351,6 +374,7 @@ def student_config(cfg, student_key: str, list_stem: str = None, plain_data: boo
     for key in ('load_from', 'resume'):
         plain.pop(key, None)
     imports = plain.pop('custom_imports', None)
+    plain_runtime(plain)
     student_modality = plain['model'].get('student_modality')
     student = plain['model'][student_key]
     dp = student.get('data_preprocessor') if isinstance(student, dict) else None

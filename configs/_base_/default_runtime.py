@@ -1,5 +1,7 @@
 # Runtime shared by every mmdistill config (MMAction2's default_runtime, plus the plugin import
 # and the settings that make multi-process training work with or without CUDA).
+# AtomicCheckpointHook = mmengine's CheckpointHook with atomic saves and a --resume that skips a
+# torn last checkpoint (docs/reliability.md); configs override its arguments, not its type.
 custom_imports = dict(imports=['mmdistill_plugin'], allow_failed_imports=False)
 default_scope = 'mmaction'
 
@@ -8,9 +10,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
+# A label >= a head's num_classes fails with the head's name and count (not an IndexError).
+custom_hooks = [dict(type='LabelRangeCheckHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -8,7 +8,7 @@
 # whose keys are not members.* (e.g. one baseline's); nothing is overwritten (mmengine only
 # warns about the unmatched keys), the members keep their own weights:
 #   python tools/test.py configs/mm2rgb/teacher_rgb_flow_sthv2.py \
-#       $(cat work_dirs/baseline_rgb_sthv2/last_checkpoint)
+#       work_dirs/baseline_rgb_sthv2/$(cat work_dirs/baseline_rgb_sthv2/last_checkpoint)
 # (tools/analysis/results_table.py runs it without any checkpoint argument: use '-').
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/mm2rgb_sthv2.py',

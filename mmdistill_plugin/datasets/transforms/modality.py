@@ -2,13 +2,75 @@
 """Modality masking for the student: ``ModalityDropout`` (train) and ``MissingModalities``
 (test). Both edit only ``results['modality_mask']``, never ``modality_present`` nor the data, so
 the teacher still sees every loaded modality."""
+import difflib
 import logging
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmaction.registry import TRANSFORMS
+
+
+#: Every modality key a loader / transform of the plugin writes into ``modality_present``.
+KNOWN_MODALITIES = ('rgb', 'flow', 'audio', 'boxes', 'depth', 'rgb_diff', 'boxes_image')
+
+
+def check_modality_names(names, owner: str, arg: str) -> Optional[Tuple[str, ...]]:
+    """``names`` as a tuple, after checking it is a list of known modality keys.
+
+    Args:
+        names: a list / tuple of modality names, or None (returned as None).
+        owner: the transform's name, for the message.
+        arg: the argument's name, for the message.
+
+    Raises:
+        TypeError: ``names`` is a string (``'audio'`` would silently match nothing: a string is
+            a sequence of letters) or not a sequence of strings; the message gives the fix.
+        ValueError: a name is not in :data:`KNOWN_MODALITIES`; the message lists the unknown
+            names with their closest known match (``'audoi'`` -> ``'audio'``).
+    """
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise TypeError(f'{owner}({arg}={names!r}): {arg} must be a list of modality names, '
+                        f'not a string; write {arg}=[{names!r}]')
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f'{owner}({arg}={names!r}): {arg} must be a list of modality names')
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f'{owner}({arg}={names!r}): {arg} must be a list of strings')
+    unknown = [n for n in names if n not in KNOWN_MODALITIES]
+    if unknown:
+        hints = []
+        for n in unknown:
+            close = difflib.get_close_matches(n.lower(), KNOWN_MODALITIES, n=1, cutoff=0.5)
+            hints.append(f'{n!r} (did you mean {close[0]!r}?)' if close else repr(n))
+        raise ValueError(f'{owner}: unknown modalities in {arg}: {", ".join(hints)}; known '
+                         f'modalities are {list(KNOWN_MODALITIES)}')
+    return names
+
+
+def _sample_name(results: dict) -> str:
+    for key in ('narration_id', 'video_id', 'filename', 'frame_dir', 'sample_idx'):
+        if results.get(key) is not None:
+            return f'{key}={results[key]!r}'
+    return 'a sample without id'
+
+
+def check_loaded(names, results: dict, owner: str, arg: str) -> None:
+    """Raise ``ValueError`` naming the sample when a name in ``names`` was not loaded.
+
+    "Loaded" is a key of ``results['modality_present']`` (set by every loader, True or False):
+    a modality the dataset does not load would silently never be dropped.
+    """
+    loaded = results.get('modality_present', {})
+    missing = [n for n in names if n not in loaded]
+    if missing:
+        raise ValueError(f'{owner}: {arg} names {missing}, which the dataset does not load '
+                         f'(sample {_sample_name(results)} has {list(loaded)}); fix {arg} or '
+                         'the dataset\'s modalities / loaders')
 
 
 def _available(results: dict, modalities: Optional[Sequence[str]]):
@@ -35,6 +97,12 @@ class ModalityDropout(BaseTransform):
     ``randomness`` / worker seeding. With ``keep_at_least_one`` and every unmasked modality
     dropped, one of them (uniformly, ``np.random.randint``) is kept: the effective per-modality
     drop rate over ``n`` candidates is ``p - p**n / n`` when all ``n`` are candidates.
+
+    Raises:
+        ValueError: ``p`` outside [0, 1]; a name in ``modalities`` that is no known modality
+            (with the closest match), or (at a sample) that the dataset does not load (naming
+            the sample).
+        TypeError: ``modalities`` is a string instead of a list.
     """
 
     def __init__(self, p: float = 0.5, keep_at_least_one: bool = True,
@@ -43,9 +111,11 @@ class ModalityDropout(BaseTransform):
             raise ValueError(f'p must be in [0, 1], got {p}')
         self.p = p
         self.keep_at_least_one = keep_at_least_one
-        self.modalities = tuple(modalities) if modalities is not None else None
+        self.modalities = check_modality_names(modalities, 'ModalityDropout', 'modalities')
 
     def transform(self, results: dict) -> dict:
+        if self.modalities is not None:
+            check_loaded(self.modalities, results, 'ModalityDropout', 'modalities')
         mask, cands = _available(results, self.modalities)
         drop = np.random.rand(len(cands)) < self.p
         dropped = [m for m, d in zip(cands, drop) if d]
@@ -73,6 +143,12 @@ class MissingModalities(BaseTransform):
     ``keep_at_least_one`` it never masks every modality: the fixed-list case keeps the first one
     in ``results['modalities']`` order (warning once), the random case keeps one chosen by the
     sample's RNG.
+
+    Raises:
+        ValueError: ``p`` outside [0, 1] or given with ``drop``; a name in ``drop`` that is no
+            known modality (with the closest match), or (at a sample) that the dataset does not
+            load (naming the sample).
+        TypeError: ``drop`` is a string instead of a list.
     """
 
     _warned = False
@@ -83,12 +159,13 @@ class MissingModalities(BaseTransform):
             raise ValueError(f'p must be in [0, 1], got {p}')
         if p is not None and drop:
             raise ValueError('give either drop=[...] or p, not both')
-        self.drop = tuple(drop)
+        self.drop = check_modality_names(drop, 'MissingModalities', 'drop') or ()
         self.p = p
         self.seed = seed
         self.keep_at_least_one = keep_at_least_one
 
     def transform(self, results: dict) -> dict:
+        check_loaded(self.drop, results, 'MissingModalities', 'drop')
         mask, cands = _available(results, None)
         if self.p is None:
             dropped = [m for m in cands if m in self.drop]

@@ -177,8 +177,9 @@ class MultiHeadMLP(BaseModule):
             ``top1_acc_<name>`` per head (no gradient).
 
         Raises:
-            ValueError: a head's field is missing from ``gt_labels`` or the
-                number of samples differs from the batch size.
+            ValueError: a head's field is missing from ``gt_labels``, the
+                number of samples differs from the batch size, or a label is
+                outside ``[0, num_classes)`` (naming the head and its count).
         """
         losses = []
         out = dict()
@@ -188,6 +189,11 @@ class MultiHeadMLP(BaseModule):
                 raise ValueError(f'head {name!r}: {score.shape[0]} score rows '
                                  f'but {len(data_samples)} data samples')
             labels = self._labels(data_samples, name, score.device)
+            bad = labels[(labels < 0) | (labels >= score.shape[1])]
+            if bad.numel():
+                raise ValueError(f'MultiHeadMLP head {name!r} has num_classes={score.shape[1]}'
+                                 f' but got labels {sorted(set(bad.tolist()))}; set the '
+                                 "head's num_classes to the dataset's class count")
             losses.append(self.loss_cls(score, labels))
             with torch.no_grad():
                 out[f'top1_acc_{name}'] = (score.argmax(dim=1) == labels).to(

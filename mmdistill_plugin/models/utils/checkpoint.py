@@ -5,6 +5,8 @@ from collections import OrderedDict
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmdistill_plugin.engine.checkpoint_files import read_last_checkpoint
+
 MAX_LISTED_KEYS = 10
 
 
@@ -36,16 +38,19 @@ def teacher_state_dict(checkpoint: dict, prefix: str = '') -> 'OrderedDict':
 def resolve_checkpoint(path: str) -> str:
     """A checkpoint file, or a work dir's latest one (its ``last_checkpoint`` file).
 
+    ``last_checkpoint`` is resolved against the work dir (see
+    :func:`mmdistill_plugin.engine.checkpoint_files.read_last_checkpoint`): a relative path
+    (what :class:`~mmdistill_plugin.engine.hooks.AtomicCheckpointHook` writes) is joined to it;
+    an absolute one (plain mmengine) that points outside a copied work dir, or no longer
+    exists, is replaced by the work dir's file of the same name, with a warning.
+
     Raises:
-        FileNotFoundError: for a work dir without ``last_checkpoint``.
+        FileNotFoundError: for a work dir without ``last_checkpoint``, or whose
+            ``last_checkpoint`` names a file that does not exist.
+        ValueError: ``last_checkpoint`` is empty.
     """
     if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{path} is a directory without a last_checkpoint file; '
-                                    'give the teacher checkpoint file itself')
-        with open(pointer) as f:
-            return f.read().strip()
+        return read_last_checkpoint(path)
     return path
 
 
