@@ -29,7 +29,8 @@ setup(
     long_description=open('README.md').read() if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmdistill_plugin', 'mmdistill_plugin.*']),
-    python_requires='>=3.11',
+    # CI installs and tests Python 3.11 only (README); the declared ranges allow 3.9+.
+    python_requires='>=3.9',
     # Ranges only (no torch pin, no mmcv variant): the plugin installs into an existing
     # MMAction2 setup. `cpu` adds torch + mmcv-lite, `mim` the compiled mmcv (use `mim install`).
     install_requires=read_requirements('requirements/runtime.txt'),
