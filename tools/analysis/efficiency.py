@@ -354,13 +354,14 @@ ELEMENTWISE = {f'aten::{op}' for op in (
     'zeros', 'zeros_like', 'scalar_tensor')}
 
 
-def count_flops(fwd: LogitsForward) -> Tuple[int, Dict[str, int]]:
-    """``(flops, unsupported)`` of one forward: mmengine ``FlopAnalyzer`` total (one fused
-    multiply-add = 1; fused attention ops counted by :func:`native_mha_flop_jit` and
-    :func:`sdpa_flop_jit`) and ``op -> count`` of the non-elementwise operators it skipped."""
+def count_flops(model: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Tuple[int, Dict[str, int]]:
+    """``(flops, unsupported)`` of ``model(*inputs)`` under ``torch.no_grad()``: mmengine
+    ``FlopAnalyzer`` total (one fused multiply-add = 1; fused attention ops counted by
+    :func:`native_mha_flop_jit` and :func:`sdpa_flop_jit`) and ``op -> count`` of the
+    non-elementwise operators it skipped."""
     from mmengine.analysis import FlopAnalyzer
     with torch.no_grad():
-        analyzer = FlopAnalyzer(fwd, tuple(fwd.leaves))
+        analyzer = FlopAnalyzer(model, tuple(inputs))
         analyzer.set_op_handle(**{
             'aten::_native_multi_head_attention': native_mha_flop_jit,
             'aten::scaled_dot_product_attention': sdpa_flop_jit})
@@ -372,9 +373,10 @@ def count_flops(fwd: LogitsForward) -> Tuple[int, Dict[str, int]]:
     return int(total), unsupported
 
 
-def _held_bytes(fwd: LogitsForward) -> int:
-    tensors = list(fwd.recognizer.parameters()) + list(fwd.recognizer.buffers()) + \
-        [t for t in fwd.leaves if isinstance(t, torch.Tensor)]
+def held_bytes(model: nn.Module, inputs) -> int:
+    """Bytes of the storages of ``model``'s parameters and buffers and of ``inputs``."""
+    tensors = list(model.parameters()) + list(model.buffers()) + \
+        [t for t in pytree.tree_leaves(inputs) if isinstance(t, torch.Tensor)]
     seen, total = set(), 0
     for t in tensors:
         key = t.untyped_storage().data_ptr()
@@ -384,27 +386,27 @@ def _held_bytes(fwd: LogitsForward) -> int:
     return total
 
 
-def peak_memory(fwd: LogitsForward, device: str) -> Tuple[int, int]:
-    """``(peak, held)`` bytes of one inference forward: ``held`` = weights, buffers and inputs
-    (allocated before the forward), ``peak`` = ``held`` + the largest extra amount allocated
-    during it.
+def peak_extra_memory(run: Callable[[], object], device: str) -> int:
+    """The largest number of bytes allocated by torch during ``run()`` above what was allocated
+    before it (activations, temporaries, outputs).
 
     CPU: the allocation events recorded by ``torch.profiler.profile(profile_memory=True)``
-    carry the allocator's running total since profiling started; their maximum is the extra
-    peak. CUDA: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``.
+    carry the allocator's running total since profiling started (the data
+    ``export_memory_timeline`` plots); their maximum is the peak. CUDA:
+    ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus the bytes
+    allocated before.
     """
-    held = _held_bytes(fwd)
     if device.startswith('cuda'):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated()
-        fwd.run()
+        run()
         torch.cuda.synchronize()
-        return held + torch.cuda.max_memory_allocated() - before, held
+        return torch.cuda.max_memory_allocated() - before
     from torch._C._profiler import _EventType
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fwd.run()
+        run()
     peak = 0
     stack = list(prof.profiler.kineto_results.experimental_event_tree())
     while stack:
@@ -412,7 +414,7 @@ def peak_memory(fwd: LogitsForward, device: str) -> Tuple[int, int]:
         if node.tag == _EventType.Allocation and node.extra_fields.device.type == 'cpu':
             peak = max(peak, node.extra_fields.total_allocated)
         stack.extend(node.children)
-    return held + peak, held
+    return peak
 
 
 def median_latency(fn: Callable[[], object], device: str, warmup: int = 3,
@@ -491,13 +493,14 @@ def measure(fwd: LogitsForward, device: str, warmup: int, runs: int, batch_size:
         # e.g. FlowProbeRecognizer ends its backbone pass with an exception raised in a hook,
         # which aborts torch.jit tracing (a C++ assert, not catchable): no FLOPs.
         row['gflops'] = None
-        row['unsupported'] = {'(no class logits: not traced)': 1}
+        row['unsupported'] = {'the whole model (no class logits, not traced)': 1}
     elif flops:
-        total, unsupported = count_flops(fwd)
+        total, unsupported = count_flops(fwd, tuple(fwd.leaves))
         row['gflops'] = total / batch_size / 1e9
         row['unsupported'] = unsupported
     if memory:
-        peak, held = peak_memory(fwd, device)
+        held = held_bytes(fwd.recognizer, fwd.leaves)
+        peak = held + peak_extra_memory(fwd.run, device)
         row['peak_mib'], row['held_mib'] = peak / MIB, held / MIB
     if latency:
         row['latency_ms'] = 1000 * median_latency(fwd.run, device, warmup, runs)
@@ -587,9 +590,10 @@ def markdown_table(rows: List[dict]) -> str:
         if unsupported:
             ops = ', '.join(f'{k}×{v}' for k, v in sorted(unsupported.items()))
             notes.append(f"  Not counted by FlopAnalyzer (besides elementwise ops): {ops}.")
-    notes.append('- "FEs run: all": the model runs every feature extractor, also for dropped '
-                 'modalities; "FEs run: X" rows replace the dropped ones by zero stubs '
-                 '(same logits, checked).')
+    if any(r['combo'] != 'all' for r in rows):
+        notes.append('- "FEs run: all": the model runs every feature extractor, also for '
+                     'dropped modalities; "FEs run: X" rows replace the dropped ones by zero '
+                     'stubs (same logits, checked).')
     return '\n'.join(lines) + '\n\n' + '\n'.join(notes) + '\n'
 
 
