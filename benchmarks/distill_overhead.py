@@ -14,7 +14,8 @@ For each pair, on the same batches and in one run (so the ratios do not depend o
 
 and the ratios ``distill / (student + teacher)`` (1.0: distillation costs exactly one teacher
 forward on top of the student) and ``cached / student``. Each time is the median over
-``--iters`` steps after ``--warmup`` steps; random teacher weights (the cost is the same).
+``--iters`` steps after ``--warmup`` steps, the three measurements interleaved batch by batch
+(fair ratios on a shared machine); random teacher weights (the cost is the same).
 
 Pairs (``--pair``, several allowed; default both):
 
@@ -33,7 +34,7 @@ import inspect
 import os.path as osp
 import statistics
 import time
-from typing import Callable, Optional
+from typing import Callable, Dict
 
 import torch
 from mmengine.config import Config
@@ -94,19 +95,24 @@ def parse_args():
 
 
 # --------------------------------------------------------------------------- timing
-def timed(step: Callable, batches, warmup: int) -> float:
-    """Median seconds of ``step(batch)`` over ``batches[warmup:]`` after ``batches[:warmup]``."""
+def timed(steps: Dict[str, Callable], batches, warmup: int) -> Dict[str, float]:
+    """Median seconds of each ``steps[name](batch)`` over ``batches[warmup:]``.
+
+    The steps are interleaved (for each batch: every step once, in order), so a change in the
+    load of a shared machine hits all of them alike and the ratios stay fair; ``warmup``
+    batches are run first and not timed.
+    """
     sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
-    for b in batches[:warmup]:
-        step(b)
-    sync()
-    times = []
-    for b in batches[warmup:]:
-        t0 = time.perf_counter()
-        step(b)
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times = {name: [] for name in steps}
+    for i, b in enumerate(batches):
+        for name, step in steps.items():
+            sync()
+            t0 = time.perf_counter()
+            step(b)
+            sync()
+            if i >= warmup:
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def has_teacher_cache() -> bool:
@@ -160,16 +166,14 @@ def run_pair(name: str, distiller, batches, warmup: int) -> dict:
         distiller.train_step(copy.copy(batch), opt_d)
 
     out = dict(pair=name, device=device)
-    out['student'] = timed(student_step, batches, warmup)
-    out['teacher'] = timed(teacher_forward, batches, warmup)
-    out['distill'] = timed(distill_step, batches, warmup)
+    out.update(timed(dict(student=student_step, teacher=teacher_forward,
+                          distill=distill_step), batches, warmup))
     out['cached'] = None
     out['cached_note'] = NEEDS_CACHE
     if has_teacher_cache():
         try:
-            out['cached'] = timed(
-                lambda b: cached_distill_step(distiller, b, cached_logits[id(b)], opt_d),
-                batches, warmup)
+            out.update(timed(dict(cached=lambda b: cached_distill_step(
+                distiller, b, cached_logits[id(b)], opt_d)), batches, warmup))
         except NotImplementedError:
             out['cached_note'] = 'n/a (teacher_cache exists: fill in cached_distill_step)'
     return out

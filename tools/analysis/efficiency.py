@@ -354,7 +354,8 @@ ELEMENTWISE = {f'aten::{op}' for op in (
     'zeros', 'zeros_like', 'scalar_tensor')}
 
 
-def count_flops(model: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> Tuple[int, Dict[str, int]]:
+def count_flops(model: nn.Module,
+                inputs: Tuple[torch.Tensor, ...]) -> Tuple[int, Dict[str, int]]:
     """``(flops, unsupported)`` of ``model(*inputs)`` under ``torch.no_grad()``: mmengine
     ``FlopAnalyzer`` total (one fused multiply-add = 1; fused attention ops counted by
     :func:`native_mha_flop_jit` and :func:`sdpa_flop_jit`) and ``op -> count`` of the
