@@ -17,7 +17,7 @@ from e2e_utils import REPO
 ALL_CONFIGS = sorted(p for p in glob.glob(str(REPO / 'configs/**/*.py'), recursive=True)
                      if '/_base_/' not in p)
 # the metric each paper ranks its models by
-PAPER_METRIC = {'karmma/*epic.py': ('action_top1', 'greater'),
+PAPER_METRIC = {'karmma/*epic*.py': ('action_top1', 'greater'),
                 'karmma/*ssv2.py': ('top1', 'greater'),
                 'mm2rgb/*': ('top1', 'greater'), 'd3d/*probe*': ('EPE', 'less'),
                 'd3d/*': ('top1', 'greater')}
