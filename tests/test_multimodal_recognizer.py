@@ -91,3 +91,29 @@ def test_ignore_strategy_missing_modality_has_no_effect_and_head_averages_presen
     per_token = model.cls_head.forward_tokens(fused)
     for k, v in per_token.items():
         torch.testing.assert_close(logits[k], v[:, [0, 2, 3]].mean(1))
+
+
+def test_a_modality_missing_for_the_whole_batch_is_not_computed_at_test_time():
+    """Same logits as running its extractor and letting the fusion ignore it, without the cost."""
+    import copy
+    from tiny_models import tiny_batch, tiny_recognizer
+    torch.manual_seed(0)
+    model = MODELS.build(dict(tiny_recognizer(), test_cfg=dict(drop_modalities=['audio']))).eval()
+    calls = []
+    model.backbones['audio'].register_forward_hook(lambda *a: calls.append('audio'))
+    data = model.data_preprocessor(copy.deepcopy(tiny_batch(2)), False)
+    skipped = model.forward_logits(data['inputs'], data['data_samples'], test_mode=True)
+    assert calls == []
+    # Reference: every extractor runs, the fusion masks audio.
+    tokens = model.extract_tokens(data['inputs'])
+    assert calls == ['audio']
+    mask = torch.tensor([[True, True, False]] * 2)
+    ref = model.cls_head(model.fusion(tokens, mask))
+    for h in ('verb', 'noun'):
+        torch.testing.assert_close(skipped[h], ref[h], rtol=1e-5, atol=1e-6)
+    # Training keeps every extractor in the graph (DDP needs their gradients).
+    model.train()
+    calls.clear()
+    batch = copy.deepcopy(tiny_batch(2, mask=dict(rgb=True, flow=True, audio=False)))
+    model(**model.data_preprocessor(batch, True), mode='loss')
+    assert calls == ['audio']

@@ -189,8 +189,9 @@ class MultiHeadMLP(BaseModule):
                 raise ValueError(f'head {name!r}: {score.shape[0]} score rows '
                                  f'but {len(data_samples)} data samples')
             labels = self._labels(data_samples, name, score.device)
-            bad = labels[(labels < 0) | (labels >= score.shape[1])]
-            if bad.numel():
+            out_of_range = (labels < 0) | (labels >= score.shape[1])
+            if labels.device.type != 'meta' and bool(out_of_range.any()):
+                bad = labels[out_of_range]
                 raise ValueError(f'MultiHeadMLP head {name!r} has num_classes={score.shape[1]}'
                                  f' but got labels {sorted(set(bad.tolist()))}; set the '
                                  "head's num_classes to the dataset's class count")

@@ -218,10 +218,24 @@ class MultimodalRecognizer(BaseModel):
         optim_wrapper.update_params(parsed)
         return log_vars
 
-    def extract_tokens(self, inputs: Inputs) -> Dict[str, torch.Tensor]:
+    def extract_tokens(self, inputs: Inputs, skip: Sequence[str] = ()) -> Dict[str, torch.Tensor]:
         """Each modality's reduced tokens ``dict(m -> [B·N, k_m, C_m])`` (backbone → tokens →
-        neck), what ``tools/extract_features.py`` stores for ``feature_cache`` training."""
-        return {m: self._modality_tokens(m, inputs[m].flatten(0, 1)) for m in self.modalities}
+        neck), what ``tools/extract_features.py`` stores for ``feature_cache`` training.
+
+        Modalities in ``skip`` (missing for the whole batch) get zeros of the fusion block's
+        token shape instead of running their extractor: the fusion block replaces a missing
+        modality's tokens whatever their values, so the result is the same at a fraction of
+        the cost (a student deployed without audio never runs its audio extractor).
+        """
+        out = {}
+        for m in self.modalities:
+            x = inputs[m].flatten(0, 1)
+            if m in skip and hasattr(self.fusion, 'num_tokens'):
+                out[m] = x.new_zeros(x.shape[0], self.fusion.num_tokens[m],
+                                     self.fusion.in_channels[m])
+            else:
+                out[m] = self._modality_tokens(m, x)
+        return out
 
     def extract_feat(self, inputs: Inputs, data_samples=None, test_mode: bool = False):
         """Fused tokens ``[B·N, M+1, D]`` and the number of clips N.
@@ -245,15 +259,21 @@ class MultimodalRecognizer(BaseModel):
                       for m, v in inputs.items() if m in self.modalities}
         first = inputs[self.modalities[0]]
         batch, num_clips = first.shape[:2]
-        mask = modality_mask(data_samples, self.modalities, self.mask_key, batch, first.device)
+        mask = modality_mask(data_samples, self.modalities, self.mask_key, batch, 'cpu')
         if test_mode:
             for m in self.test_cfg.get('drop_modalities', []):
                 mask[:, self.modalities.index(m)] = False
+        absent_for_all = [m for i, m in enumerate(self.modalities) if not bool(mask[:, i].any())]
+        mask = mask.to(first.device)
         mask = mask.repeat_interleave(num_clips, dim=0)
         if from_tokens:
             tokens = {m: inputs[m].flatten(0, 1) for m in self.modalities}
         else:
-            tokens = self.extract_tokens(inputs)
+            # Outside training, a modality missing for the whole batch is not computed (exact:
+            # the fusion ignores its values). Training keeps every extractor in the graph, as
+            # DDP expects every parameter to get a gradient.
+            skip = absent_for_all if (test_mode or not self.training) else []
+            tokens = self.extract_tokens(inputs, skip=skip)
         fused = self.fusion(tokens, mask)
         valid = (self.fusion.output_valid(mask, fused.shape[0], fused.device)
                  if hasattr(self.fusion, 'output_valid') else None)
