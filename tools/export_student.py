@@ -42,7 +42,8 @@ def parse_args(argv=None):
                         help='also write a plain config of the student (model = model.student)')
     parser.add_argument('--prefix', default='student.', help='key prefix of the student')
     parser.add_argument('--student-key', default='student',
-                        help='the student sub-config inside the config\'s model')
+                        help='the student sub-config inside the config\'s model (dotted: '
+                        'members.rgb for one network of MultiModalityNetworks)')
     parser.add_argument('--no-verify', action='store_true',
                         help='do not build the student and load the weights strictly')
     return parser.parse_args(argv)
@@ -141,19 +142,31 @@ def plugin_components(node) -> list:
     return sorted(set(names))
 
 
+def sub_config(model, key: str):
+    """``model[k1][k2]...`` for a dotted ``key`` (``'student'``, ``'members.rgb'``), or None."""
+    node = model
+    for part in key.split('.'):
+        if not hasattr(node, 'get') or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def student_config(cfg, student_key: str):
-    """The plain config: ``model`` = the student, no ``custom_imports`` (unless it needs the
-    plugin), no ``load_from``/``resume``; plus the plugin components it still uses."""
+    """The plain config: ``model`` = the student (``student_key`` may be dotted, e.g.
+    ``members.rgb`` for one network of ``MultiModalityNetworks``), no ``custom_imports``
+    (unless it needs the plugin), no ``load_from``/``resume``; plus the plugin components it
+    still uses."""
     from mmengine.config import Config
     model = cfg.model
-    if student_key not in model:
+    if sub_config(model, student_key) is None:
         raise KeyError(f'the config\'s model ({model.get("type")}) has no {student_key!r} '
                        'sub-config; set --student-key')
     plain = cfg.to_dict()
     for key in ('load_from', 'resume'):
         plain.pop(key, None)
     imports = plain.pop('custom_imports', None)
-    plain['model'] = plain['model'][student_key]
+    plain['model'] = sub_config(plain['model'], student_key)
     plugin_model = plugin_components(plain['model'])
     if plugin_model:
         warnings.warn(f'the student uses plugin components {plugin_model}: its config keeps '
@@ -193,7 +206,7 @@ def main(argv=None):
 
     plain_cfg = None
     if args.student_config_out or not args.no_verify:
-        if args.student_key in cfg.model:
+        if sub_config(cfg.model, args.student_key) is not None:
             plain_cfg, _ = student_config(cfg, args.student_key)
         elif args.student_config_out:
             raise KeyError(f'the config\'s model has no {args.student_key!r} sub-config; '
