@@ -14,3 +14,10 @@ from .omnivore import SampleOneModality  # noqa: E402
 from .render_boxes import RenderBoxes  # noqa: E402
 
 __all__ += ['RenderBoxes', 'SampleOneModality']
+from .depth import LoadDepthFrames  # noqa: E402
+from .sampling import (AlignedSample, ExpandConsecutive, RandomChoiceSample,  # noqa: E402
+                       WithFrameOffset)
+from .segments import FramesToSegments  # noqa: E402
+
+__all__ += ['LoadDepthFrames', 'AlignedSample', 'ExpandConsecutive', 'RandomChoiceSample',
+            'WithFrameOffset', 'FramesToSegments']
