@@ -51,8 +51,9 @@ def test_aligned_sample_offsets_the_longer_modality():
             return results
     rec = Record()
     TRANSFORMS.register_module('RecordInds', module=lambda: rec, force=True)
-    sample = TRANSFORMS.build(dict(type='AlignedSample', short_key='flow_total_frames', sampler=dict(
-        type='SampleFrames', clip_len=1, num_clips=5, test_mode=True)))
+    sample = TRANSFORMS.build(dict(
+        type='AlignedSample', short_key='flow_total_frames',
+        sampler=dict(type='SampleFrames', clip_len=1, num_clips=5, test_mode=True)))
     load = TRANSFORMS.build(dict(type='WithFrameOffset', transform=dict(type='RecordInds')))
     offsets = set()
     np.random.seed(0)

@@ -1,4 +1,5 @@
-# DMCL (dmcl.txt Alg. 1, Tab. 1 "Our DMCL") on UWA3D Multiview II (train views 1-2, test views 3-4): RGB, depth and flow R(2+1)D-18
+# DMCL (dmcl.txt Alg. 1, Tab. 1 "Our DMCL") on UWA3D Multiview II (train views 1-2, test views 3-4):
+# RGB, depth and flow R(2+1)D-18
 # networks trained together; each modality, Σ and Φ reported by MultiModalityMetric.
 #   python tools/train.py configs/dmcl/dmcl_uwa3dii.py
 #   python tools/test.py configs/dmcl/dmcl_uwa3dii.py work_dirs/dmcl_uwa3dii/best_fused_top1_*.pth \

@@ -13,11 +13,13 @@ imagenet_r50 = 'checkpoints/resnet50_imagenet.pth'
 def tsm_r50(in_channels, mean, std, to_rgb=False, pretrained=None):
     return dict(
         type='Recognizer2D',
-        backbone=dict(type='ResNetTSM', depth=50, num_segments=num_segments, in_channels=in_channels,
+        backbone=dict(type='ResNetTSM', depth=50, num_segments=num_segments,
+                      in_channels=in_channels,
                       pretrained=pretrained, pretrained2d=False, norm_eval=False,
                       shift_div=8),
         cls_head=dict(type='TSMHead', num_classes=num_classes, in_channels=2048,
-                      num_segments=num_segments, spatial_type='avg', consensus=dict(type='AvgConsensus', dim=1),
+                      num_segments=num_segments, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1),
                       dropout_ratio=0.5, init_std=0.001, is_shift=True, average_clips='prob'),
         data_preprocessor=dict(type='FramesAsImages', preprocessor=dict(
             type='ActionDataPreprocessor', mean=mean, std=std, to_rgb=to_rgb,

@@ -6,7 +6,8 @@ from .modules import find_module
 from .recognizer_io import (recognizer_logits, select_inputs, student_loss_and_logits)
 
 __all__ = [
-    'InflatedPretrainedInit', 'inflate_input_channels', 'inflatable_keys', 'inflate_state_dict', 'find_module', 'TeacherCheckpointError',
+    'InflatedPretrainedInit', 'inflate_input_channels', 'inflatable_keys',
+    'inflate_state_dict', 'find_module', 'TeacherCheckpointError',
     'load_teacher', 'resolve_checkpoint', 'teacher_state_dict', 'recognizer_logits',
     'select_inputs', 'student_loss_and_logits'
 ]
