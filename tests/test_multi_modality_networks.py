@@ -188,3 +188,25 @@ def test_export_one_member_as_plain_recognizer(tmp_path):
     flow.load_state_dict(torch.load(tmp_path / 'flow.pth', weights_only=True)['state_dict'])
     for k, v in flow.state_dict().items():
         assert torch.equal(v, model.members.flow.state_dict()[k])
+
+
+
+
+def test_member_init_from_backbone_only_checkpoint_non_strict(tmp_path):
+    # e.g. ImageNet / RGB backbone weights for a flow member: MMAction2's ResNet3d, ResNet2Plus1d
+    # and ResNetTSM ignore init_cfg (their init_weights reads only `pretrained`), so the member
+    # is initialised by member_init (auto inflation, strict=False for a partial checkpoint).
+    torch.manual_seed(0)
+    rgb = MODELS.build(recognizer3d(3))
+    torch.save(dict(state_dict={k: v for k, v in rgb.state_dict().items()
+                                if k.startswith('backbone.')}), tmp_path / 'bb.pth')
+    model = MODELS.build(networks(dict(type='DMCLLoss'), member_init=dict(
+        flow=dict(checkpoint=str(tmp_path / 'bb.pth'), strict=False))))
+    head_before = model.members.flow.cls_head.fc_cls.weight.clone()
+    model.init_weights()
+    own, src = model.members.flow.state_dict(), rgb.state_dict()
+    k = 'backbone.patch_embed.proj.weight'
+    assert torch.equal(own[k], inflate_input_channels(src[k], 2))
+    assert all(torch.equal(own[n], src[n]) for n in own if n.startswith('backbone.') and n != k)
+    assert not torch.equal(own['cls_head.fc_cls.weight'], src['cls_head.fc_cls.weight'])
+    assert head_before.shape == own['cls_head.fc_cls.weight'].shape

@@ -6,7 +6,9 @@
 # (MultiModalityNetworks.member_init: W_new[:, i] = mean of the RGB kernel's channels).
 num_classes = 174
 num_segments = 8
-# ImageNet ResNet-50 (torchvision layout) for stage 1; nothing is downloaded: put the file here
+# ImageNet ResNet-50 (torchvision layout, loaded by ResNetTSM's pretrained2d path) for stage 1;
+# nothing is downloaded: put the file here. Later stages start from the previous stage through
+# member_init (MMAction2's ResNetTSM / ResNet3d ignore init_cfg).
 imagenet_r50 = 'checkpoints/resnet50_imagenet.pth'
 
 
@@ -15,7 +17,8 @@ def tsm_r50(in_channels, mean, std, to_rgb=False, pretrained=None):
         type='Recognizer2D',
         backbone=dict(type='ResNetTSM', depth=50, num_segments=num_segments,
                       in_channels=in_channels,
-                      pretrained=pretrained, pretrained2d=False, norm_eval=False,
+                      pretrained=pretrained, pretrained2d=pretrained is not None,
+                      norm_eval=False,
                       shift_div=8),
         cls_head=dict(type='TSMHead', num_classes=num_classes, in_channels=2048,
                       num_segments=num_segments, spatial_type='avg',
