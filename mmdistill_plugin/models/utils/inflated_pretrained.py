@@ -74,15 +74,18 @@ class InflatedPretrainedInit(PretrainedInit):
 
 
 def inflatable_keys(state: dict, own: dict) -> list:
-    """Keys of ``state`` whose tensor differs from ``own``'s only in dim 1 (input channels) of a
-    conv kernel (≥ 3 dims): the candidates for :func:`inflate_input_channels`."""
+    """Keys of ``state`` holding an RGB conv kernel (≥ 3 dims, 3 input channels) whose tensor
+    differs from ``own``'s only in dim 1 (input channels): the candidates for
+    :func:`inflate_input_channels`. (Kernels after the first layer are never RGB kernels; R(2+1)D's
+    factorised stem also changes its middle width with the input channels, so its temporal conv
+    and BN do not fit whatever is inflated: load such members with ``strict=False``.)"""
     keys = []
     for k, v in state.items():
         w = own.get(k)
         if (w is None or not hasattr(v, 'shape') or v.dim() < 3 or v.dim() != w.dim()
                 or v.shape == w.shape):
             continue
-        if v.shape[0] == w.shape[0] and v.shape[2:] == w.shape[2:]:
+        if v.shape[1] == 3 and v.shape[0] == w.shape[0] and v.shape[2:] == w.shape[2:]:
             keys.append(k)
     return keys
 
