@@ -59,7 +59,8 @@ def parse_args(argv=None):
                         help='also write a plain config of the student (model = model.student)')
     parser.add_argument('--prefix', default='student.', help='key prefix of the student')
     parser.add_argument('--student-key', default='student',
-                        help='the student sub-config inside the config\'s model')
+                        help='the student sub-config inside the config\'s model (dotted: '
+                        'members.rgb for one network of MultiModalityNetworks)')
     parser.add_argument('--no-verify', action='store_true',
                         help='do not build the student and load the weights strictly')
     parser.add_argument('--keep-plugin-data', action='store_true',
@@ -360,14 +361,25 @@ def plain_runtime(plain: dict) -> None:
         plain['custom_hooks'] = hooks
 
 
+def sub_config(model, key: str):
+    """``model[k1][k2]...`` for a dotted ``key`` (``'student'``, ``'members.rgb'``), or None."""
+    node = model
+    for part in key.split('.'):
+        if not hasattr(node, 'get') or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def student_config(cfg, student_key: str, list_stem: str = None, plain_data: bool = True):
-    """The plain config: ``model`` = the student, no ``custom_imports`` (unless it or its data
-    need the plugin), no ``load_from``/``resume``; for an RGB-only student with ``plain_data``
+    """The plain config: ``model`` = the student (``student_key`` may be dotted, e.g.
+    ``members.rgb`` for one network of ``MultiModalityNetworks``), no ``custom_imports`` (unless
+    it or its data need the plugin), no ``load_from``/``resume``; for an RGB-only student with ``plain_data``
     and ``list_stem`` (where the annotation lists go) a plain MMAction2 test pipeline
     (:func:`plain_rgb_config`). Returns the config and the plugin components of the student."""
     from mmengine.config import Config
     model = cfg.model
-    if student_key not in model:
+    if sub_config(model, student_key) is None:
         raise KeyError(f'the config\'s model ({model.get("type")}) has no {student_key!r} '
                        'sub-config; set --student-key')
     plain = cfg.to_dict()
@@ -376,7 +388,7 @@ def student_config(cfg, student_key: str, list_stem: str = None, plain_data: boo
     imports = plain.pop('custom_imports', None)
     plain_runtime(plain)
     student_modality = plain['model'].get('student_modality')
-    student = plain['model'][student_key]
+    student = sub_config(plain['model'], student_key)
     dp = student.get('data_preprocessor') if isinstance(student, dict) else None
     if student_modality is None and isinstance(dp, dict) and \
             _type_name(dp.get('type')) == 'SelectModality':
@@ -438,7 +450,7 @@ def main(argv=None):
             os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     plain_cfg = None
     if args.student_config_out or not args.no_verify:
-        if args.student_key in cfg.model:
+        if sub_config(cfg.model, args.student_key) is not None:
             stem = (osp.splitext(args.student_config_out)[0] if args.student_config_out
                     else None)
             plain_cfg, _ = student_config(cfg, args.student_key, stem,

@@ -1,10 +1,11 @@
 # Copyright (c) mmdistill contributors.
 from . import transforms  # noqa: F401
 from .epic_kitchens import EpicKitchens100Dataset
-from .something_something import SomethingSomethingV2Dataset
 from .feature_cache_dataset import FeatureCacheDataset
+from .multimodal_frame_list import MultimodalFrameListDataset
+from .something_something import SomethingSomethingV2Dataset
 from .teacher_cache_dataset import TeacherCacheDataset
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'TeacherCacheDataset',
-           'FeatureCacheDataset'] + transforms.__all__
+__all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'MultimodalFrameListDataset',
+           'TeacherCacheDataset', 'FeatureCacheDataset'] + transforms.__all__

@@ -92,7 +92,9 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
     ``data_prefix['video']/{id}{video_ext}`` (``'video'``); flow: ``flow_dir`` =
     ``data_prefix['flow']/{id}``, ``flow_filename_tmpl='{}_{:05d}.jpg'``,
     ``flow_components=('x', 'y')``, ``rgb_to_flow_ratio=1``, ``flow_total_frames =
-    total_frames - 1`` (flow i between frames i and i+1); boxes: ``boxes_info`` (see
+    total_frames - 1`` (flow i between frames i and i+1); depth (the toy set; one 1-channel
+    image per rgb frame): ``depth_dir`` = ``data_prefix['depth']/{id}`` +
+    ``depth_filename_tmpl`` (default ``'{:05d}.png'``); boxes: ``boxes_info`` (see
     :func:`load_box_annotations`, plus ``frame_size``) or None for a video without boxes.
 
     Args:
@@ -124,12 +126,13 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
                  rgb_filename_tmpl: str = '{:04d}.jpg',
                  flow_filename_tmpl: str = '{}_{:05d}.jpg',
                  flow_components: Sequence[str] = ('x', 'y'),
+                 depth_filename_tmpl: str = '{:05d}.png',
                  allow_missing: bool = False,
                  backend_args: Optional[dict] = None,
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
                  **kwargs) -> None:
-        unknown = set(modalities) - {'rgb', 'flow', 'boxes'}
+        unknown = set(modalities) - {'rgb', 'flow', 'boxes', 'depth'}
         if unknown:
             raise ValueError(f'SomethingSomethingV2Dataset: unsupported modalities '
                              f'{sorted(unknown)}')
@@ -145,6 +148,7 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         self.rgb_filename_tmpl = rgb_filename_tmpl
         self.flow_filename_tmpl = flow_filename_tmpl
         self.flow_components = tuple(flow_components)
+        self.depth_filename_tmpl = depth_filename_tmpl
         self.allow_missing = allow_missing
         self.backend_args = backend_args
         self._frames_cache: Dict[str, tuple] = {}
@@ -158,7 +162,7 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         meta.update(metainfo or {})
         self.box_annotations = (load_box_annotations(boxes_file, backend_args)
                                 if boxes_file else {})
-        prefix = dict(rgb='', video='', flow='')
+        prefix = dict(rgb='', video='', flow='', depth='')
         prefix.update(data_prefix or {})
         super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
                          test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
@@ -188,6 +192,9 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
                 info['flow_filename_tmpl'] = self.flow_filename_tmpl
                 info['flow_components'] = self.flow_components
                 info['rgb_to_flow_ratio'] = 1
+            if 'depth' in self.modalities:
+                info['depth_dir'] = osp.join(self.data_prefix['depth'], vid)
+                info['depth_filename_tmpl'] = self.depth_filename_tmpl
             if 'boxes' in self.modalities:
                 info['has_boxes'] = vid in self.box_annotations
             out.append(info)

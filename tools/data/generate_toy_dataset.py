@@ -475,6 +475,17 @@ def render_sthv2_video(job):
     for c, axis in enumerate(('x', 'y')):
         write_jpgs(q[..., c], osp.join(odir, axis + '_{:05d}.jpg'))
 
+    # depth (one channel, near = dark): background far, object nearer, hand nearest; its own
+    # random stream, so the other modalities are unchanged by it
+    drng = np.random.default_rng([seed, 6, k])
+    obj_a = superellipse_alpha(xx, yy, jx, jy, r, p0)
+    depth = np.full((T, size, size), 200.0, np.float32) - 80.0 * obj_a
+    depth = depth * (1.0 - hand) + 70.0 * hand
+    depth += drng.standard_normal(depth.shape, dtype=np.float32) * 6.0
+    ddir = osp.join(root, 'depth', vid)
+    os.makedirs(ddir, exist_ok=True)
+    write_jpgs(np.clip(depth + 0.5, 0, 255).astype(np.uint8), osp.join(ddir, '{:05d}.png'))
+
     # Something-Else boxes (pixels of the rendered frame)
     def bx(x1_, y1_, x2_, y2_, jit):
         c = np.clip(np.array([x1_, y1_, x2_, y2_]) + jit, 0, size)
@@ -638,6 +649,8 @@ sthv2/  Something-Something-V2 + Something-Else layout
   videos/<id>.mp4                   mp4v, {sfps} fps, {ssize}x{ssize}, 16-24 frames
   frames/<id>/{{:04d}}.jpg            the same frames as JPEG (Something-Else layout, 1-based)
   flow/<id>/{{x,y}}_{{:05d}}.jpg        denseflow layout: flow i = frame i -> i+1, bound 20
+  depth/<id>/{{:05d}}.png                one-channel depth (near = dark): object nearer than the
+                                       background, hand nearest (shape = hand pose)
   annotations/labels.json           template ("something", no brackets) -> index as string
   annotations/{{train,validation}}.json  [{{id, label, template, placeholders}}] as official
   annotations/annotations.json      Something-Else boxes: id -> [{{name: "<id>/<t:04d>.jpg",

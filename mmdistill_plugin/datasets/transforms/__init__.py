@@ -1,19 +1,20 @@
 # Copyright (c) mmdistill contributors.
+from .depth import LoadDepthFrames
 from .formatting import PackMultimodalInputs
 from .loading import LoadAudioLogMel, LoadBoxes, LoadFlowFrames, LoadRGBFrames
 from .modality import MissingModalities, ModalityDropout
+from .omnivore import SampleOneModality
+from .render_boxes import RenderBoxes
+from .sampling import AlignedSample, ExpandConsecutive, RandomChoiceSample, WithFrameOffset
+from .segments import FramesToSegments
 from .spatial import (MultimodalCenterCrop, MultimodalColorJitter, MultimodalFlip,
                       MultimodalRandomResizedCrop, MultimodalResize)
+from .view import ViewFrameIndices
 
 __all__ = [
-    'LoadRGBFrames', 'LoadFlowFrames', 'LoadAudioLogMel', 'LoadBoxes', 'MultimodalResize',
-    'MultimodalRandomResizedCrop', 'MultimodalCenterCrop', 'MultimodalFlip',
-    'MultimodalColorJitter', 'ModalityDropout', 'MissingModalities', 'PackMultimodalInputs'
+    'LoadRGBFrames', 'LoadFlowFrames', 'LoadAudioLogMel', 'LoadBoxes', 'LoadDepthFrames',
+    'MultimodalResize', 'MultimodalRandomResizedCrop', 'MultimodalCenterCrop', 'MultimodalFlip',
+    'MultimodalColorJitter', 'ModalityDropout', 'MissingModalities', 'PackMultimodalInputs',
+    'RenderBoxes', 'SampleOneModality', 'AlignedSample', 'ExpandConsecutive',
+    'RandomChoiceSample', 'WithFrameOffset', 'FramesToSegments', 'ViewFrameIndices'
 ]
-from .omnivore import SampleOneModality  # noqa: E402
-from .render_boxes import RenderBoxes  # noqa: E402
-
-__all__ += ['RenderBoxes', 'SampleOneModality']
-from .view import ViewFrameIndices  # noqa: E402
-
-__all__ += ['ViewFrameIndices']

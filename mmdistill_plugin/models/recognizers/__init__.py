@@ -6,3 +6,6 @@ from .flow_probe_recognizer import FlowProbeRecognizer  # noqa: E402,F401
 from .box_recognizer import BoxRecognizer  # noqa: E402
 
 __all__ += ['BoxRecognizer']
+from .multi_modality_networks import MultiModalityNetworks  # noqa: E402
+
+__all__ += ['MultiModalityNetworks']

@@ -71,7 +71,9 @@ class InflatedPretrainedInit(PretrainedInit):
         checkpoint (str): Checkpoint file or http(s) URL (mmengine downloads it once into the
             torch hub cache, ``~/.cache/torch/hub/checkpoints``).
         prefix (str, optional): Sub-model prefix in the checkpoint, e.g. ``'backbone.'``.
-        inflate_keys (Sequence[str]): Parameters to inflate when their input channels differ.
+        inflate_keys (Sequence[str] | str): Parameters to inflate when their input channels
+            differ, or ``'auto'``: every conv kernel that differs only in its input channels
+            (e.g. ``conv1.conv.weight`` of a ResNet, whatever its name).
         map_location (str): Defaults to ``'cpu'``.
     """
 
@@ -79,7 +81,7 @@ class InflatedPretrainedInit(PretrainedInit):
                  inflate_keys: Sequence[str] = ('patch_embed.proj.weight', ),
                  map_location: str = 'cpu') -> None:
         super().__init__(checkpoint, prefix=prefix, map_location=map_location)
-        self.inflate_keys = tuple(inflate_keys)
+        self.inflate_keys = inflate_keys if inflate_keys == 'auto' else tuple(inflate_keys)
 
     def __call__(self, module) -> None:
         logger = MMLogger.get_current_instance()
@@ -91,11 +93,11 @@ class InflatedPretrainedInit(PretrainedInit):
             state = _load_checkpoint_with_prefix(self.prefix, self.checkpoint,
                                                  map_location=self.map_location)
         own = module.state_dict()
-        for key in self.inflate_keys:
-            if key in state and key in own and state[key].shape[1] != own[key].shape[1]:
-                print_log(f'inflating {key} from {state[key].shape[1]} to '
-                          f'{own[key].shape[1]} input channels', logger=logger)
-                state[key] = inflate_input_channels(state[key], own[key].shape[1])
+        before = {k: state[k].shape[1] for k in own if k in state and hasattr(state[k], 'shape')
+                  and state[k].dim() > 1}
+        for key in inflate_state_dict(state, own, self.inflate_keys):
+            print_log(f'inflating {key} from {before[key]} to {own[key].shape[1]} input '
+                      'channels', logger=logger)
         load_state_dict(module, state, strict=False, logger=logger)
         if hasattr(module, '_params_init_info'):
             from mmengine.model.weight_init import update_init_info
@@ -103,3 +105,39 @@ class InflatedPretrainedInit(PretrainedInit):
 
     def _get_init_info(self) -> str:
         return f'{self.__class__.__name__}: load from {self.checkpoint} (inflated input conv)'
+
+
+def inflatable_keys(state: dict, own: dict) -> list:
+    """Keys of ``state`` holding an RGB conv kernel (≥ 3 dims, 3 input channels) whose tensor
+    differs from ``own``'s only in dim 1 (input channels): the candidates for
+    :func:`inflate_input_channels`. (Kernels after the first layer are never RGB kernels; R(2+1)D's
+    factorised stem also changes its middle width with the input channels, so its temporal conv
+    and BN do not fit whatever is inflated: load such members with ``strict=False``.)"""
+    keys = []
+    for k, v in state.items():
+        w = own.get(k)
+        if (w is None or not hasattr(v, 'shape') or v.dim() < 3 or v.dim() != w.dim()
+                or v.shape == w.shape):
+            continue
+        if v.shape[1] == 3 and v.shape[0] == w.shape[0] and v.shape[2:] == w.shape[2:]:
+            keys.append(k)
+    return keys
+
+
+def inflate_state_dict(state: dict, own: dict, inflate_keys='auto') -> list:
+    """Inflate, in place, the input convolutions of ``state`` to the channel counts of ``own``.
+
+    Args:
+        state: the checkpoint's state dict (edited in place).
+        own: the target module's state dict.
+        inflate_keys: ``'auto'`` (every conv kernel that differs only in its input channels, see
+            :func:`inflatable_keys`) or an explicit list of keys.
+
+    Returns:
+        The inflated keys.
+    """
+    keys = inflatable_keys(state, own) if inflate_keys == 'auto' else [
+        k for k in inflate_keys if k in state and k in own and state[k].shape != own[k].shape]
+    for k in keys:
+        state[k] = inflate_input_channels(state[k], own[k].shape[1])
+    return keys

@@ -1,0 +1,58 @@
+"""DMCL / MML configs parse, write the paper settings and (toy) build."""
+import glob
+
+import pytest
+from mmengine.config import Config
+
+from conftest import REPO
+from mmaction.registry import MODELS
+
+CONFIGS = sorted(glob.glob(str(REPO / 'configs' / 'dmcl' / '**' / '*.py'), recursive=True) +
+                 glob.glob(str(REPO / 'configs' / 'mml' / '**' / '*.py'), recursive=True))
+
+
+def test_every_config_parses():
+    assert len(CONFIGS) >= 18
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        assert cfg.model.type == 'MultiModalityNetworks', path
+        assert cfg.custom_imports.imports == ['mmdistill_plugin']
+        assert cfg.default_hooks.checkpoint.save_best == 'fused_top1', path
+
+
+def test_dmcl_paper_settings():
+    cfg = Config.fromfile(str(REPO / 'configs/dmcl/dmcl_nwucla.py'))
+    assert cfg.optim_wrapper.optimizer.type == 'SGD'
+    assert (cfg.optim_wrapper.optimizer.momentum, cfg.optim_wrapper.optimizer.lr) == (0.9, 1e-3)
+    assert cfg.model.strategy.type == 'DMCLLoss' and cfg.model.strategy.T in (2.0, 5.0)
+    assert set(cfg.model.members) == {'rgb', 'depth', 'flow'}
+    for m in cfg.model.members.values():
+        assert m.backbone.type == 'ResNet2Plus1d' and m.backbone.depth == 18
+    assert cfg.test_pipeline[0].num_clips == 10 and cfg.test_pipeline[0].clip_len == 8
+    for name, typ in (('smcl', 'SMCLLoss'), ('cmcl', 'CMCLLoss'),
+                      ('random_teacher', 'RandomTeacherMCLLoss'),
+                      ('independent', 'IndependentMCLLoss')):
+        c = Config.fromfile(str(REPO / f'configs/dmcl/{name}_nwucla.py'))
+        assert c.model.strategy.type == typ
+        t = Config.fromfile(str(REPO / f'configs/dmcl/toy/{name}_sthv2.py'))
+        assert t.model.strategy == c.model.strategy
+
+
+def test_mml_paper_settings():
+    cfg = Config.fromfile(str(REPO / 'configs/mml/mml_rgb_flow_rgbdiff_sthv2.py'))
+    chans = {n: m.backbone.in_channels for n, m in cfg.model.members.items()}
+    assert chans == dict(rgb=3, flow=10, rgb_diff=15)
+    assert all(m.backbone.type == 'ResNetTSM' and m.backbone.depth == 50
+               for m in cfg.model.members.values())
+    assert cfg.train_pipeline[0].sampler.probs == [0.5, 0.5]
+    assert cfg.optim_wrapper.optimizer.lr == 0.025
+    ml = Config.fromfile(str(REPO / 'configs/mml/ml_sthv2.py'))
+    assert ml.model.member_init.rgb.checkpoint == 'work_dirs/rgb_sthv2'
+    assert cfg.model.member_init.flow.prefix == 'members.rgb.'
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS if '/toy/' in p])
+def test_toy_models_build(path):
+    cfg = Config.fromfile(path)
+    model = MODELS.build(cfg.model)
+    assert set(model.names) == set(cfg.model.members)
