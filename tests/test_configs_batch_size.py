@@ -39,6 +39,17 @@ PAPER_BATCH = {
     # D3D §3.2 flow-decoder probe: "2 GPUs with a batchsize of 6 clips per GPU".
     'd3d/probe_frozen_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
     'd3d/probe_frozen_baseline_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
+    'dmcl/dmcl_ntu120.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/dmcl_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/dmcl_uwa3dii.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/independent_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/smcl_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/cmcl_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'dmcl/random_teacher_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
+    'mml/rgb_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
+    'mml/ml_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
+    'mml/mml_rgb_flow_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
+    'mml/mml_rgb_flow_rgbdiff_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
     'd3d/probe_finetune_sthv2.py': (6, 12, 12, 'D3D §3.2: 2 GPUs × 6'),
 }
 

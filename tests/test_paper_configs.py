@@ -20,7 +20,9 @@ ALL_CONFIGS = sorted(p for p in glob.glob(str(REPO / 'configs/**/*.py'), recursi
 PAPER_METRIC = {'karmma/*epic*.py': ('action_top1', 'greater'),
                 'karmma/*ssv2.py': ('top1', 'greater'),
                 'mm2rgb/*': ('top1', 'greater'), 'd3d/*probe*': ('EPE', 'less'),
-                'd3d/*': ('top1', 'greater')}
+                'd3d/*': ('top1', 'greater'),
+                # DMCL / MML: the fused (Σ) accuracy of the modality networks
+                'dmcl/*': ('fused_top1', 'greater'), 'mml/*': ('fused_top1', 'greater')}
 
 
 def rel(path):
@@ -119,6 +121,11 @@ def test_paper_configs_name_published_checkpoints_toy_configs_none(path):
         # the flow TimeSformer reads an inflated copy of VIT_B made once (see its config)
         if 'baseline_flow' in path:
             assert cfg.model.backbone.pretrained == 'checkpoints/vit_base_patch16_224_flow2ch.pth'
+        elif 'dmcl/' in path:  # DMCL §3: every network randomly initialised
+            assert not found
+        elif 'mml/' in path:  # MML §2.4: ImageNet ResNet-50, then each stage from the last
+            text = str(cfg.model.to_dict())
+            assert 'torchvision://resnet50' in text or 'member_init' in text, rel(path)
         elif 'mm2rgb/teacher' not in path and 'baseline_boxes' not in path:
             assert found, f'{rel(path)} names no pre-trained checkpoint'
 

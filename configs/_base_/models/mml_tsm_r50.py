@@ -6,10 +6,11 @@
 # (MultiModalityNetworks.member_init: W_new[:, i] = mean of the RGB kernel's channels).
 num_classes = 174
 num_segments = 8
-# ImageNet ResNet-50 (torchvision layout, loaded by ResNetTSM's pretrained2d path) for stage 1;
-# nothing is downloaded: put the file here. Later stages start from the previous stage through
-# member_init (MMAction2's ResNetTSM / ResNet3d ignore init_cfg).
-imagenet_r50 = 'checkpoints/resnet50_imagenet.pth'
+# ImageNet ResNet-50 for stage 1, the published torchvision weights as in MMAction2's own
+# configs/_base_/models/tsm_r50.py (mmengine downloads them at the start of training; offline:
+# set a local file), loaded by ResNetTSM's pretrained2d path. Later stages start from the
+# previous stage through member_init (MMAction2's ResNetTSM / ResNet3d ignore init_cfg).
+imagenet_r50 = 'torchvision://resnet50'
 
 
 def tsm_r50(in_channels, mean, std, to_rgb=False, pretrained=None):
