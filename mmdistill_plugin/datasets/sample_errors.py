@@ -5,6 +5,8 @@ A bad file found by a dataloader worker otherwise ends the run with a message th
 the frame path; with :class:`SampleNamingMixin` it reads
 ``sample narration_id='P01_01_7' (index 3): cannot decode image .../frame_0000000017.jpg ...``.
 """
+import re
+
 from mmengine.dataset import BaseDataset
 
 from .transforms._utils import sample_name
@@ -17,6 +19,9 @@ class _NamedKeyError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+_NAMED = re.compile(r'sample \S.* \(index \d+\): ')
+
+
 def sample_prefix(info: dict, idx: int) -> str:
     """``"sample narration_id='P01_01_7' (index 3)"`` (see :func:`._utils.sample_name`)."""
     return f'sample {sample_name(info)} (index {idx})'
@@ -25,9 +30,10 @@ def sample_prefix(info: dict, idx: int) -> str:
 def name_sample_error(err: Exception, prefix: str) -> Exception:
     """An exception of ``err``'s type (or, when that type cannot be built from one message, a
     ``RuntimeError``) whose message is ``f'{prefix}: {err}'``; ``err`` itself when its message
-    already starts with ``'sample '`` (named by an inner wrapper). Raise it ``from err``."""
+    already starts with a :func:`sample_prefix` (named by an inner wrapper). Raise it
+    ``from err``."""
     text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-    if text.startswith('sample '):
+    if _NAMED.match(text):
         return err
     msg = f'{prefix}: {text}'
     if isinstance(err, KeyError):

@@ -459,8 +459,9 @@ class LoadAudioLogMel(BaseTransform):
         start, stop = results.get('start_timestamp'), results.get('stop_timestamp')
         name = sample_name(results)
         if start is not None and stop is not None and float(start) > float(stop):
-            raise ValueError(f'sample {name}: start_timestamp {float(start):.3f} s > '
-                             f'stop_timestamp {float(stop):.3f} s (audio {path})')
+            raise ValueError(f'start_timestamp {float(start):.3f} s > stop_timestamp '
+                             f'{float(stop):.3f} s in the annotation of sample {name} '
+                             f'(audio {path})')
         per_sample = False
         try:
             x, n_file = _read_audio_segment(path, self.sample_rate, start, stop,
