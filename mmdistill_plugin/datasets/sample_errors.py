@@ -12,7 +12,7 @@ from mmengine.dataset import BaseDataset
 from .transforms._utils import sample_name
 
 
-class _NamedKeyError(KeyError):
+class SampleKeyError(KeyError):
     """``KeyError`` whose ``str`` is the plain message (``KeyError`` quotes it)."""
 
     def __str__(self) -> str:
@@ -37,7 +37,7 @@ def name_sample_error(err: Exception, prefix: str) -> Exception:
         return err
     msg = f'{prefix}: {text}'
     if isinstance(err, KeyError):
-        return _NamedKeyError(msg)
+        return SampleKeyError(msg)
     try:
         new = type(err)(msg)
     except Exception:  # types that need more arguments (UnicodeDecodeError, ...)

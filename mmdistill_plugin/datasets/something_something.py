@@ -34,8 +34,8 @@ def load_json(path: str, what: str, backend_args: Optional[dict] = None, expect=
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f'{what} {path} is not valid JSON: {err.msg} at line {err.lineno} '
-                         f'column {err.colno} (char {err.pos} of {len(text)}; cut off or '
+        raise ValueError(f'{what} {path} is not valid JSON: {err.msg} (line {err.lineno}, '
+                         f'column {err.colno}, char {err.pos} of {len(text)}; cut off or '
                          f'malformed?)') from err
     if expect is not None and not isinstance(data, expect):
         raise ValueError(f'{what} {path}: expected a JSON {expect.__name__} at the top level, '

@@ -315,6 +315,10 @@ def _pcm_to_float(data: np.ndarray) -> np.ndarray:
     return x
 
 
+class _WavFault(ValueError):
+    """A damage the wav reader found itself (message ready for the user)."""
+
+
 def _read_wav_local(local: str, select: Optional[Callable[[int, int], Tuple[int, int]]]):
     """Samples ``[a, b)`` of a local wav file, ``(a, b) = select(num_samples, sample_rate)``
     (whole file when ``select`` is None), reading only that range: the data chunk is
@@ -333,13 +337,13 @@ def _read_wav_local(local: str, select: Optional[Callable[[int, int], Tuple[int,
         if n > 0:  # a truncated file: the data chunk ends before the samples its header declares
             w.setpos(n - 1)
             if len(w.readframes(1)) < nch * sw:
-                raise ValueError(f'truncated: the header declares {n} samples but the data '
-                                 f'ends before the last one')
+                raise _WavFault(f'truncated: the header declares {n} samples but the data '
+                                f'ends before the last one')
         a, b = (0, n) if select is None else select(n, int(sr))
         w.setpos(a)
         raw = w.readframes(b - a)
         if len(raw) < (b - a) * nch * sw:
-            raise ValueError(f'truncated: samples [{a}, {b}) cut short')
+            raise _WavFault(f'truncated: samples [{a}, {b}) cut short')
     if sw == 3:  # 24-bit little-endian -> int32
         u = np.frombuffer(raw, np.uint8).reshape(-1, 3)
         v = (u[:, 0].astype(np.int32) | (u[:, 1].astype(np.int32) << 8)
@@ -366,8 +370,11 @@ def read_wav(path: str, select: Optional[Callable[[int, int], Tuple[int, int]]] 
     with local_path(path, 'audio file', backend_args) as local:
         try:
             data, sr, _ = _read_wav_local(local, select)
-        except Exception as e:
+        except _WavFault as e:
             raise ValueError(f'cannot read wav file {path}: {e}') from e
+        except Exception as e:  # scipy / wave / struct errors of a damaged or non-PCM file
+            raise ValueError(f'cannot read wav file {path} (not a complete PCM wav): '
+                             f'{type(e).__name__}: {e}') from e
     return _pcm_to_float(data), sr
 
 
