@@ -1,7 +1,10 @@
 """The fault matrix (docs/reliability.md): each bad input or kill either raises an error naming
-what is at fault, or yields a documented modality mask / resume point, never silent damage."""
+what is at fault, or yields a documented modality mask / resume point, never silent damage.
+Sections: config, labels, checkpoints, then media and annotation faults (loaders, datasets)."""
+import json
 import os
 import os.path as osp
+import pickle
 import re
 import shutil
 import signal
@@ -10,20 +13,26 @@ import sys
 import time
 import uuid
 
+import cv2
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.structures import LabelData
+from scipy.io import wavfile
 from torch.utils.data import DataLoader
 
 from e2e_utils import REPO, generate_tiny_toy
 from tiny_models import tiny_swin
-from mmaction.registry import MODELS, TRANSFORMS
+from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
+from mmdistill_plugin.datasets.sample_errors import SampleNamingMixin, name_sample_error
+from mmdistill_plugin.datasets.something_something import load_box_annotations
+from mmdistill_plugin.datasets.transforms import _utils as loader_utils
 from mmdistill_plugin.engine import checkpoint_files
 from mmdistill_plugin.engine.atomic_local_backend import atomic_write
 from mmdistill_plugin.engine.checkpoint_files import (find_resumable_checkpoint,
@@ -469,19 +478,6 @@ def test_export_student_resolves_a_relative_last_checkpoint(tmp_path):
 # Each row: a tiny faulty input built in tmp_path, and either the error text (naming the file /
 # row / sample and what is wrong) or the modality marked missing (config allows missing data)
 # with a warning naming the sample. docs/reliability.md has the same rows as tables.
-import json  # noqa: E402
-import pickle  # noqa: E402
-
-import cv2  # noqa: E402
-from mmengine.dataset import BaseDataset, pseudo_collate  # noqa: E402
-from scipy.io import wavfile  # noqa: E402
-
-from mmaction.registry import DATASETS  # noqa: E402
-from mmdistill_plugin.datasets.sample_errors import (SampleNamingMixin,  # noqa: E402
-                                                     name_sample_error)
-from mmdistill_plugin.datasets.something_something import load_box_annotations  # noqa: E402
-from mmdistill_plugin.datasets.transforms import _utils as loader_utils  # noqa: E402
-
 NID = 'P01_01_7'  # the sample id the media rows run under
 
 
