@@ -1,7 +1,10 @@
 """The fault matrix (docs/reliability.md): each bad input or kill either raises an error naming
-what is at fault, or yields a documented modality mask / resume point, never silent damage."""
+what is at fault, or yields a documented modality mask / resume point, never silent damage.
+Sections: config, labels, checkpoints, then media and annotation faults (loaders, datasets)."""
+import json
 import os
 import os.path as osp
+import pickle
 import re
 import shutil
 import signal
@@ -10,20 +13,26 @@ import sys
 import time
 import uuid
 
+import cv2
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.structures import LabelData
+from scipy.io import wavfile
 from torch.utils.data import DataLoader
 
 from e2e_utils import REPO, generate_tiny_toy
 from tiny_models import tiny_swin
-from mmaction.registry import MODELS, TRANSFORMS
+from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
+from mmdistill_plugin.datasets.sample_errors import SampleNamingMixin, name_sample_error
+from mmdistill_plugin.datasets.something_something import load_box_annotations
+from mmdistill_plugin.datasets.transforms import _utils as loader_utils
 from mmdistill_plugin.engine import checkpoint_files
 from mmdistill_plugin.engine.atomic_local_backend import atomic_write
 from mmdistill_plugin.engine.checkpoint_files import (find_resumable_checkpoint,
@@ -463,3 +472,464 @@ def test_export_student_resolves_a_relative_last_checkpoint(tmp_path):
     wd = _trained(tmp_path, epochs=1)
     assert (wd / 'last_checkpoint').read_text() == 'epoch_1.pth'
     assert export_student.resolve_checkpoint(str(wd)) == str(wd / 'epoch_1.pth')
+
+
+# ================================================================ media and annotation faults
+# Each row: a tiny faulty input built in tmp_path, and either the error text (naming the file /
+# row / sample and what is wrong) or the modality marked missing (config allows missing data)
+# with a warning naming the sample. docs/reliability.md has the same rows as tables.
+NID = 'P01_01_7'  # the sample id the media rows run under
+
+
+@pytest.fixture
+def loader_warnings(monkeypatch):
+    """Warnings of the loaders / annotation readers (``warn_once``), fresh per test."""
+    seen = []
+    monkeypatch.setattr(loader_utils, '_WARNED', set())
+    monkeypatch.setattr(loader_utils, 'print_log', lambda msg, **kw: seen.append(msg))
+    return seen
+
+
+class _OneSample(SampleNamingMixin, BaseDataset):
+    """One results dict through ``pipeline``, named like our datasets' samples."""
+
+    def __init__(self, results, pipeline):
+        self._results = results
+        super().__init__(pipeline=pipeline, serialize_data=False)
+
+    def load_data_list(self):
+        return [dict(self._results)]
+
+
+def _jpg(path, gray=False, size=(12, 16)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shape = size if gray else (*size, 3)
+    cv2.imwrite(str(path), np.random.RandomState(0).randint(0, 255, shape, np.uint8))
+    return path
+
+
+def _wav(path, secs, sr=16000):
+    x = (np.sin(np.arange(int(secs * sr)) * 0.3) * 8000).astype(np.int16)
+    wavfile.write(str(path), sr, x)
+    return path
+
+
+def _truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    return path
+
+
+def _rgb_frames(tmp, bad=None, how='empty'):
+    """Frames img_00001..3.jpg; frame ``bad`` emptied / truncated / deleted."""
+    for i in (1, 2, 3):
+        _jpg(tmp / 'rgb' / f'img_{i:05d}.jpg')
+    p = tmp / 'rgb' / f'img_{bad:05d}.jpg'
+    if how == 'empty':
+        p.write_bytes(b'')
+    elif how == 'truncated':
+        _truncate(p, 0.4)
+    else:
+        p.unlink()
+    return dict(frame_dir=str(tmp / 'rgb'), frame_inds=np.array([1, 2, 3]))
+
+
+def _video(tmp, how):
+    p = tmp / 'v.mp4'
+    w = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*'mp4v'), 10, (32, 32))
+    for i in range(8):
+        w.write(np.full((32, 32, 3), 20 * i, np.uint8))
+    w.release()
+    if how == 'empty':
+        p.write_bytes(b'')
+    else:
+        _truncate(p)
+    return dict(filename=str(p), frame_inds=np.array([1, 4]))
+
+
+def _flow(tmp, n=3, empty=None):
+    """EPIC layout u/v flow frames 1..n (frame ``empty`` of u emptied); 8 RGB indices up to 16
+    need flow frames up to 8 at ratio 2."""
+    for c in 'uv':
+        for i in range(1, n + 1):
+            _jpg(tmp / 'flow' / c / f'frame_{i:010d}.jpg', gray=True)
+    if empty:
+        (tmp / 'flow' / 'u' / f'frame_{empty:010d}.jpg').write_bytes(b'')
+    return dict(flow_dir=str(tmp / 'flow'), flow_filename_tmpl='{}/frame_{:010d}.jpg',
+                flow_components=('u', 'v'), rgb_to_flow_ratio=2,
+                frame_inds=np.arange(2, 17, 2) if not empty else np.array([1, 3, 5]))
+
+
+def _audio(tmp, how):
+    p = tmp / 'a.wav'
+    if how == 'zero':
+        _wav(p, 0)
+        seg = (0.0, 1.0)
+    elif how == 'truncated':
+        _truncate(_wav(p, 2.0))
+        seg = (0.2, 0.4)  # inside the intact part: the file is still rejected
+    elif how == 'garbage':
+        p.write_bytes(b'RIFF\x00\x00')
+        seg = (0.0, 1.0)
+    elif how == 'outside':
+        _wav(p, 1.0)
+        seg = (5.0, 6.0)
+    else:  # start > stop
+        _wav(p, 3.0)
+        seg = (2.0, 1.0)
+    return dict(audio_path=str(p), start_timestamp=seg[0], stop_timestamp=seg[1])
+
+
+def _boxes(tmp, frames, total=10):
+    return dict(video_id='v1', total_frames=total, frame_inds=np.array([1, 5]),
+                boxes_info=dict(frames=frames, frame_size=(100, 100), video_id='v1',
+                                source='annotations.json'))
+
+
+# (row id, results builder, loader, modality, error type, error text (regex); {tmp}: tmp_path,
+#  maskable: the fault gives a missing modality under allow_missing=True)
+MEDIA_ROWS = [
+    ('rgb-zero-byte-jpg', lambda t: _rgb_frames(t, 2), 'LoadRGBFrames', 'rgb', ValueError,
+     r'cannot decode image {tmp}/rgb/img_00002\.jpg: the file is empty \(0 bytes\)', True),
+    ('rgb-truncated-jpg', lambda t: _rgb_frames(t, 3, 'truncated'), 'LoadRGBFrames', 'rgb',
+     ValueError, r'cannot decode image {tmp}/rgb/img_00003\.jpg \(\d+ bytes\): not a valid '
+                 r'image \(truncated or corrupt\)', True),
+    ('rgb-missing-jpg', lambda t: _rgb_frames(t, 2, 'deleted'), 'LoadRGBFrames', 'rgb',
+     FileNotFoundError, r'frame not found: {tmp}/rgb/img_00002\.jpg', True),
+    ('rgb-zero-byte-video', lambda t: _video(t, 'empty'), 'LoadRGBFrames', 'rgb', RuntimeError,
+     r'cannot decode video {tmp}/v\.mp4', True),
+    ('rgb-truncated-video', lambda t: _video(t, 'truncated'), 'LoadRGBFrames', 'rgb',
+     RuntimeError, r'cannot decode video {tmp}/v\.mp4', True),
+    ('flow-zero-byte-jpg', lambda t: _flow(t, empty=2), 'LoadFlowFrames', 'flow', ValueError,
+     r'cannot decode image {tmp}/flow/u/frame_0000000002\.jpg: the file is empty', True),
+    ('flow-shorter-than-segment', lambda t: _flow(t), 'LoadFlowFrames', 'flow', ValueError,
+     r'flow of {tmp}/flow has 3 frames but the sample needs flow frames up to 8 \(RGB frames '
+     r'up to 16, 2 RGB frame\(s\) per flow frame\)', True),
+    ('wav-0-samples', lambda t: _audio(t, 'zero'), 'LoadAudioLogMel', 'audio', ValueError,
+     r'wav file {tmp}/a\.wav has no samples', True),
+    ('wav-truncated', lambda t: _audio(t, 'truncated'), 'LoadAudioLogMel', 'audio', ValueError,
+     r'cannot read wav file {tmp}/a\.wav: truncated: the header declares 32000 samples', True),
+    ('wav-garbage-header', lambda t: _audio(t, 'garbage'), 'LoadAudioLogMel', 'audio',
+     ValueError, r'cannot read wav file {tmp}/a\.wav \(not a complete PCM wav\): error: '
+                 r'unpack requires', True),
+    ('wav-shorter-than-segment', lambda t: _audio(t, 'outside'), 'LoadAudioLogMel', 'audio',
+     ValueError, r'audio segment \[5\.000 s, 6\.000 s\] of {tmp}/a\.wav has no samples \(the '
+                 r'file is 1\.000 s long\)', True),
+    ('audio-start-after-stop', lambda t: _audio(t, 'reversed'), 'LoadAudioLogMel', 'audio',
+     ValueError, r'start_timestamp 2\.000 s > stop_timestamp 1\.000 s in the annotation of '
+                 rf"sample narration_id='{NID}' \(audio {{tmp}}/a\.wav\)", False),
+    ('boxes-only-past-video-end',
+     lambda t: _boxes(t, {50: [(0, 1, 1.0, 1.0, 9.0, 9.0)], 61: []}), 'LoadBoxes', 'boxes',
+     ValueError, r"video 'v1' has boxes only on frames 50\.\.61 of annotations\.json, none "
+                 r'within its 10 frames', True),
+    ('boxes-video-not-annotated', lambda t: dict(_boxes(t, {}), boxes_info=None), 'LoadBoxes',
+     'boxes', KeyError, r"no box annotations for video 'v1'", True),
+]
+
+
+def _media(row, tmp_path):
+    rid, make, loader, modality, exc, text, maskable = row
+    results = dict(make(tmp_path), narration_id=NID, modalities=(modality, ))
+    return results, dict(type=loader), re.compile(text.format(tmp=re.escape(str(tmp_path))))
+
+
+@pytest.mark.parametrize('row', MEDIA_ROWS, ids=[r[0] for r in MEDIA_ROWS])
+def test_media_fault_raises_naming_file_and_sample(row, tmp_path):
+    results, cfg, text = _media(row, tmp_path)
+    ds = _OneSample(results, [cfg])
+    with pytest.raises(row[4]) as info:
+        ds[0]
+    msg = str(info.value)
+    assert msg.startswith(f"sample narration_id='{NID}' (index 0): "), msg
+    assert text.search(msg), msg
+    # the loader's own error is chained, its message kept after the sample's name
+    assert msg.endswith(': ' + info.value.__cause__.args[0])
+
+
+@pytest.mark.parametrize('row', MEDIA_ROWS, ids=[r[0] for r in MEDIA_ROWS])
+def test_media_fault_marked_missing_when_allowed(row, tmp_path, loader_warnings):
+    results, cfg, text = _media(row, tmp_path)
+    t = TRANSFORMS.build(dict(cfg, allow_missing=True))
+    if not row[6]:  # an annotation fault: raised even when missing data is allowed
+        with pytest.raises(row[4], match=text):
+            t(results)
+        return
+    modality = row[3]
+    out = t(results)
+    assert out['modality_present'] == {modality: False}
+    assert out['modality_mask'] == {modality: False}
+    assert not out[modality].any()  # zero fill of the documented shape
+    assert len(loader_warnings) == 1
+    sample = "video_id='v1'" if modality == 'boxes' else f"narration_id='{NID}'"
+    assert f'{modality} missing for sample {sample}' in loader_warnings[0]
+    assert text.search(loader_warnings[0]), loader_warnings[0]
+
+
+def test_flow_one_frame_past_the_end_is_clamped_not_an_error(tmp_path):
+    """max_overrun=1: the last RGB frame's flow does not exist (SSv2 flow i = frame i -> i+1)."""
+    r = dict(_flow(tmp_path, n=3), frame_inds=np.array([1, 5, 7, 8]))  # flow 1, 3, 4, 4
+    out = TRANSFORMS.build(dict(type='LoadFlowFrames'))(r)
+    assert out['flow_inds'].tolist() == [1, 3, 3, 3]
+    assert out['modality_present'] == {'flow': True}
+    with pytest.raises(ValueError, match='needs flow frames up to 4'):
+        TRANSFORMS.build(dict(type='LoadFlowFrames', max_overrun=0))(r)
+
+
+def test_audio_segment_partly_past_the_end_is_used_with_a_warning(tmp_path, loader_warnings):
+    r = dict(audio_path=str(_wav(tmp_path / 'a.wav', 1.0)), start_timestamp=0.5,
+             stop_timestamp=2.0, narration_id=NID)
+    out = TRANSFORMS.build(dict(type='LoadAudioLogMel', num_frames=200))(r)
+    assert out['modality_present'] == {'audio': True}
+    n = 1 + (8000 - 400) // 160  # the 0.5 s covered -> 48 frames of real audio, then padding
+    assert (out['audio'][:n].max(1) > np.log(1e-6) + 5).all()  # the tone's bins
+    assert (out['audio'][n:] == np.float32(np.log(1e-6))).all()
+    assert loader_warnings == [
+        f"LoadAudioLogMel: sample narration_id='{NID}': segment [0.500 s, 2.000 s] runs past "
+        f'the end of {tmp_path}/a.wav (1.000 s); using the 0.500 s it covers']
+
+
+@pytest.mark.parametrize('box,bad', [((0, 1, 60.0, 10.0, 20.0, 30.0), 'x1 > x2'),
+                                     ((0, 1, float('nan'), 10.0, 20.0, 30.0), 'NaN'),
+                                     ((0, 1, 10.0, 30.0, 20.0, 30.0), 'y1 == y2')],
+                         ids=['x1>x2', 'nan', 'zero-height'])
+def test_invalid_boxes_dropped_with_a_warning(box, bad, loader_warnings):
+    good = (1, 2, 10.0, 20.0, 50.0, 60.0)
+    r = _boxes(None, {1: [box, good], 5: [good]})
+    out = TRANSFORMS.build(dict(type='LoadBoxes', max_boxes=2))(r)['boxes']
+    assert out[0, 0].tolist() == [0] * 6  # the invalid box: slot empty, valid 0
+    np.testing.assert_allclose(out[0, 1], [0.1, 0.2, 0.5, 0.6, 2, 1])
+    np.testing.assert_allclose(out[1, 1], [0.1, 0.2, 0.5, 0.6, 2, 1])
+    assert np.isfinite(out).all()
+    assert len(loader_warnings) == 1
+    assert loader_warnings[0].startswith(
+        "LoadBoxes: video 'v1': dropped 1 invalid box(es) (non-finite or x2 <= x1 / y2 <= y1) "
+        'of annotations.json, first on frame 1'), loader_warnings[0]
+
+
+def test_invalid_boxes_dropped_when_annotations_load(tmp_path, loader_warnings):
+    def lab(ann, x1, y1, x2, y2):
+        return dict(gt_annotation=ann, box2d=dict(x1=x1, y1=y1, x2=x2, y2=y2))
+    ann = {'7': [dict(name='7/0001.jpg', labels=[lab('object 0', 50, 0, 10, 9),
+                                                 lab('object hand', 0, 0, 5, 5)]),
+                 dict(name='7/0002.jpg', labels=[lab('object 0', 1, 2, 3, 4)])]}
+    p = tmp_path / 'annotations.json'
+    p.write_text(json.dumps(ann).replace('"x1": 1,', '"x1": NaN,'))
+    got = load_box_annotations(str(p))['7']
+    assert got['frames'] == {1: [(1, 2, 0.0, 0.0, 5.0, 5.0)], 2: []}
+    assert got['num_objects'] == 1
+    assert loader_warnings == [
+        f"{p}: video 7: dropped 2 invalid box(es) (non-finite or x2 <= x1 / y2 <= y1), first: "
+        "7/0001.jpg object 0 (50.0, 0.0, 10.0, 9.0)"]
+
+
+# ---------------------------------------------------------------- annotations: EPIC
+EPIC_COLS = ['narration_id', 'participant_id', 'video_id', 'narration_timestamp',
+             'start_timestamp', 'stop_timestamp', 'start_frame', 'stop_frame', 'narration',
+             'verb', 'verb_class', 'noun', 'noun_class', 'all_nouns', 'all_noun_classes']
+
+
+def _epic_rows(**change):
+    rows = []
+    for k in range(2):
+        r = dict(narration_id=f'P01_01_{k}', participant_id='P01', video_id='P01_01',
+                 narration_timestamp='00:00:01.00', start_timestamp='00:00:01.00',
+                 stop_timestamp='00:00:02.50', start_frame='61', stop_frame='150',
+                 narration='open door', verb='open', verb_class='3', noun='door',
+                 noun_class='8', all_nouns="['door']", all_noun_classes='[8]')
+        rows.append(r)
+    rows[1].update(change)
+    return rows
+
+
+def _epic_csv(tmp, rows=None, cols=EPIC_COLS, text=None, cut=None):
+    p = tmp / 'ann.csv'
+    if text is None:
+        lines = [','.join(cols)] + [
+            ','.join(f'"{r[c]}"' if ',' in r[c] else r[c] for c in cols) for r in rows]
+        text = '\n'.join(lines) + '\n'
+        if cut:
+            text = text[:text.rindex('\n', 0, len(text) - 1) + 1 + cut]
+    p.write_text(text)
+    return p
+
+
+def _pkl(tmp, obj):
+    p = tmp / 'ann.pkl'
+    if isinstance(obj, bytes):
+        p.write_bytes(obj)
+    else:
+        with open(p, 'wb') as f:
+            pickle.dump(obj, f)
+    return p
+
+
+NO_LABELS = [c for c in EPIC_COLS if c not in ('verb_class', 'noun_class')]
+EPIC_ROWS = [
+    # (row id, annotation file builder, dataset kwargs, error text with {f}: the file)
+    ('csv-without-labels-train', lambda t: _epic_csv(t, _epic_rows(), NO_LABELS), {},
+     r"{f}: missing columns \['verb_class', 'noun_class'\]: a training set \(test_mode=False\) "
+     r'needs both labels'),
+    ('csv-only-verb-class', lambda t: _epic_csv(
+        t, _epic_rows(), [c for c in EPIC_COLS if c != 'noun_class']), dict(test_mode=True),
+     r"{f}: missing columns \['noun_class'\]: the file has only one of verb_class"),
+    ('non-numeric-frame', lambda t: _epic_csv(t, _epic_rows(start_frame='6l')), {},
+     r"{f}: narration_id P01_01_1: start_frame '6l' is not an integer frame number"),
+    ('fractional-frame', lambda t: _epic_csv(t, _epic_rows(stop_frame='150.5')), {},
+     r"{f}: narration_id P01_01_1: stop_frame '150\.5' is not an integer frame number"),
+    ('bad-timestamp', lambda t: _epic_csv(t, _epic_rows(stop_timestamp='00:00:xx')), {},
+     r"{f}: narration_id P01_01_1: stop_timestamp '00:00:xx' is not a timestamp"),
+    ('start-timestamp-after-stop', lambda t: _epic_csv(
+        t, _epic_rows(start_timestamp='00:00:03.00')), {},
+     r'{f}: narration_id P01_01_1: stop_timestamp 00:00:02\.50 < start_timestamp 00:00:03\.00'),
+    ('stop-frame-before-start', lambda t: _epic_csv(t, _epic_rows(stop_frame='60')), {},
+     r'{f}: narration_id P01_01_1: stop_frame 60 < start_frame 61'),
+    ('non-numeric-verb-class', lambda t: _epic_csv(t, _epic_rows(verb_class='open')), {},
+     r"{f}: narration_id P01_01_1: verb_class 'open' is not an integer"),
+    ('bad-all-noun-classes', lambda t: _epic_csv(t, _epic_rows(all_noun_classes='[8, x]')), {},
+     r"{f}: narration_id P01_01_1: all_noun_classes '\[8, x\]' is not a list of integers"),
+    ('empty-csv', lambda t: _epic_csv(t, text=''), {}, r'EPIC annotation file {f} is empty'),
+    ('header-only-csv', lambda t: _epic_csv(t, text=','.join(EPIC_COLS) + '\n'), {},
+     r'EPIC annotation file {f} has no rows'),
+    ('cut-off-csv', lambda t: _epic_csv(t, _epic_rows(), cut=40), {},
+     r"{f}: line 3 \(narration_id 'P01_01_1'\) has 5 fields, the header has 15 \(cut-off or "
+     r'malformed row\)'),
+    ('extra-field-csv', lambda t: _epic_csv(t, text=_epic_csv(t, _epic_rows()).read_text()
+                                           .replace('[8]\n', '[8],9\n', 1)), {},
+     r"{f}: line 2 \(narration_id 'P01_01_0'\) has 16 fields, the header has 15"),
+    ('pkl-not-a-dataframe', lambda t: _pkl(t, dict(narration_id=['P01_01_0'])), {},
+     r'EPIC annotation file {f} holds a dict, not a pandas DataFrame'),
+    ('pkl-garbage', lambda t: _pkl(t, b'not a pickle'), {},
+     r'EPIC annotation file {f} does not unpickle: UnpicklingError'),
+]
+
+
+@pytest.mark.parametrize('row', EPIC_ROWS, ids=[r[0] for r in EPIC_ROWS])
+def test_epic_annotation_fault_raises_naming_file_and_row(row, tmp_path):
+    rid, make, kw, text = row
+    f = make(tmp_path)
+    with pytest.raises(ValueError, match=text.format(f=re.escape(str(f)))):
+        DATASETS.build(dict(type='EpicKitchens100Dataset', ann_file=str(f), **kw))
+
+
+def test_epic_csv_without_labels_is_an_unlabelled_test_set(tmp_path):
+    f = _epic_csv(tmp_path, _epic_rows(), NO_LABELS)
+    ds = DATASETS.build(dict(type='EpicKitchens100Dataset', ann_file=str(f), test_mode=True))
+    assert len(ds) == 2 and 'label' not in ds.get_data_info(0)
+
+
+# ---------------------------------------------------------------- annotations: SSv2 / S-Else
+def _ssv2(tmp, ann=None, labels=None, boxes=None, cut=None):
+    files = {}
+    for name, obj in (('ann', ann if ann is not None else [dict(id='2', template='Pushing '
+                                                               '[something]')]),
+                      ('labels', labels if labels is not None else {'Pushing something': '0'}),
+                      ('boxes', boxes if boxes is not None else {'2': [dict(
+                          name='2/0001.jpg', labels=[dict(gt_annotation='object 0', box2d=dict(
+                              x1=1, y1=2, x2=3, y2=4))])]})):
+        p = tmp / f'{name}.json'
+        text = obj if isinstance(obj, str) else json.dumps(obj)
+        p.write_text(text[:cut] if cut and name == 'boxes' else text)
+        files[name] = p
+    return files
+
+
+SSV2_ROWS = [
+    # (row id, file builder kwargs, faulty file, error text with {f})
+    ('boxes-json-cut-off', dict(cut=60), 'boxes',
+     r'box annotation file {f} is not valid JSON: .* \(line 1, column \d+, char \d+ of 60; cut '
+     r'off or malformed\?\)'),
+    ('boxes-json-not-a-dict', dict(boxes=[1, 2]), 'boxes',
+     r'box annotation file {f}: expected a JSON dict at the top level, got list'),
+    ('boxes-missing-coordinate', dict(boxes={'2': [dict(name='2/0001.jpg', labels=[dict(
+        gt_annotation='object 0', box2d=dict(x1=1, y1=2, x2=3))])]}), 'boxes',
+     r"{f}: video 2: frame 2/0001\.jpg: label 'object 0': bad box2d .*KeyError: 'y2'"),
+    ('boxes-frame-without-name', dict(boxes={'2': [dict(labels=[])]}), 'boxes',
+     r'{f}: video 2: frame entry 0: bad or missing frame name None'),
+    ('ssv2-json-malformed', dict(ann='[{"id": "2", "template": "Pushing [something]"},]'), 'ann',
+     r'SSv2 annotation file {f} is not valid JSON: Expecting value \(line 1, column 49'),
+    ('ssv2-entry-without-id', dict(ann=[dict(id='2', template='Pushing [something]'),
+                                        dict(template='Pushing [something]')]), 'ann',
+     r'SSv2 annotation file {f}: entry 1 has no "id"'),
+    ('ssv2-empty-list', dict(ann=[]), 'ann', r'SSv2 annotation file {f} has no entries'),
+    ('labels-json-empty', dict(labels=''), 'labels', r'SSv2 labels file {f} is empty'),
+    ('labels-not-integers', dict(labels={'Pushing something': 'zero'}), 'labels',
+     r"SSv2 labels file {f}: template 'Pushing something': label 'zero' is not an integer"),
+]
+
+
+@pytest.mark.parametrize('row', SSV2_ROWS, ids=[r[0] for r in SSV2_ROWS])
+def test_ssv2_annotation_fault_raises_naming_file_and_row(row, tmp_path):
+    rid, kw, which, text = row
+    files = _ssv2(tmp_path, **kw)
+    with pytest.raises(ValueError, match=text.format(f=re.escape(str(files[which])))):
+        DATASETS.build(dict(type='SomethingSomethingV2Dataset', ann_file=str(files['ann']),
+                            labels_file=str(files['labels']), boxes_file=str(files['boxes']),
+                            modalities=('rgb', 'boxes')))
+
+
+# ---------------------------------------------------------------- errors name the sample
+def _epic_with_bad_frame(tmp):
+    rows = _epic_rows()
+    f = _epic_csv(tmp, rows)
+    d = tmp / 'P01' / 'rgb_frames' / 'P01_01'
+    for i in range(61, 151):
+        (d / f'frame_{i:010d}.jpg').parent.mkdir(parents=True, exist_ok=True)
+        (d / f'frame_{i:010d}.jpg').write_bytes(b'')  # every frame a zero-byte JPEG
+    return DATASETS.build(dict(
+        type='EpicKitchens100Dataset', ann_file=str(f), modalities=('rgb', ),
+        data_prefix=dict(rgb=str(tmp)),
+        pipeline=[dict(type='SampleFrames', clip_len=2, frame_interval=1, num_clips=1,
+                       test_mode=True), dict(type='LoadRGBFrames')]))
+
+
+def test_error_in_a_dataloader_worker_names_the_sample(tmp_path):
+    ds = _epic_with_bad_frame(tmp_path)
+    loader = DataLoader(ds, batch_size=1, num_workers=1, collate_fn=pseudo_collate,
+                        sampler=[1])
+    with pytest.raises(ValueError) as info:
+        next(iter(loader))
+    msg = str(info.value)
+    assert 'DataLoader worker process 0' in msg
+    assert re.search(r"ValueError: sample narration_id='P01_01_1' \(index 1\): cannot decode "
+                     rf'image {re.escape(str(tmp_path))}/P01/rgb_frames/P01_01/'
+                     r'frame_\d{10}\.jpg: the file is empty \(0 bytes\)', msg), msg
+
+
+def test_ssv2_probe_error_names_the_video(tmp_path):
+    files = _ssv2(tmp_path)
+    ds = DATASETS.build(dict(type='SomethingSomethingV2Dataset', ann_file=str(files['ann']),
+                             labels_file=str(files['labels']), modalities=('rgb', ),
+                             data_prefix=dict(video=str(tmp_path))))
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"sample video_id='2' (index 0): video file not found: {tmp_path}/2.webm")):
+        ds[0]
+
+
+def test_teacher_cache_dataset_names_the_sample(tmp_path):
+    from mmdistill_plugin.datasets.teacher_cache_dataset import TeacherCacheDataset
+
+    class Reader:
+        views = 1
+
+        def get(self, idx, view):
+            return dict(draws={}), {}
+    wrapper = object.__new__(TeacherCacheDataset)
+    wrapper.dataset, wrapper.reader = _epic_with_bad_frame(tmp_path), Reader()
+    with pytest.raises(ValueError, match=r"^sample narration_id='P01_01_0' \(index 0\): "
+                                         r'cannot decode image .*: the file is empty'):
+        wrapper[0]
+
+
+@pytest.mark.parametrize('err,expect_type,expect', [
+    (KeyError('results has no "frame_inds"'), KeyError, 'S: results has no "frame_inds"'),
+    (FileNotFoundError('frame not found: /a.jpg'), FileNotFoundError,
+     'S: frame not found: /a.jpg'),
+    (UnicodeDecodeError('utf-8', b'\xff', 0, 1, 'invalid start byte'), RuntimeError,
+     "S: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0"),
+    (cv2.error('!buf.empty()'), cv2.error, 'S: !buf.empty()'),
+])
+def test_name_sample_error_keeps_the_type(err, expect_type, expect):
+    named = name_sample_error(err, 'S')
+    assert isinstance(named, expect_type) and str(named).startswith(expect)
+    inner = ValueError("sample video_id='2' (index 0): y")  # already named: kept
+    assert name_sample_error(inner, 'S') is inner

@@ -71,11 +71,15 @@ def test_rgb_video_errors(tmp_path):
 def test_flow_real_mmaction_frames():
     _need(MMA / 'imgs' / 'x_00001.jpg')
     r = dict(flow_dir=str(MMA / 'imgs'), frame_inds=np.arange(1, 11))
-    out = _build(type='LoadFlowFrames', filename_tmpl='{}_{:05d}.jpg',
-                 components=('x', 'y'), ratio=1)(dict(r))
+    t = _build(type='LoadFlowFrames', filename_tmpl='{}_{:05d}.jpg', components=('x', 'y'),
+               ratio=1)
+    # 5 flow frames on disk: one index past the end is clamped (max_overrun=1), more raise
+    with pytest.raises(ValueError, match='has 5 frames but the sample needs flow frames up to 10'):
+        t(dict(r))
+    out = t(dict(r, frame_inds=np.arange(1, 7)))
     f = out['flow']
-    assert f.dtype == np.uint8 and f.shape[0] == 10 and f.shape[-1] == 2
-    assert out['flow_inds'].tolist() == [1, 2, 3, 4, 5, 5, 5, 5, 5, 5]  # 5 flow frames on disk
+    assert f.dtype == np.uint8 and f.shape[0] == 6 and f.shape[-1] == 2
+    assert out['flow_inds'].tolist() == [1, 2, 3, 4, 5, 5]
     x3 = cv2.imread(str(MMA / 'imgs' / 'x_00003.jpg'), cv2.IMREAD_GRAYSCALE)
     y3 = cv2.imread(str(MMA / 'imgs' / 'y_00003.jpg'), cv2.IMREAD_GRAYSCALE)
     np.testing.assert_array_equal(f[2, ..., 0], x3)

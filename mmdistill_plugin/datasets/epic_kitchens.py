@@ -13,6 +13,7 @@ from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
+from .sample_errors import SampleNamingMixin
 from .transforms._utils import check_file, read_text
 
 NUM_VERB_CLASSES = 97
@@ -42,8 +43,13 @@ def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> Lis
     narration_timestamp, start_timestamp, stop_timestamp, start_frame, stop_frame, narration,
     verb, verb_class, noun, noun_class, all_nouns, all_noun_classes`` (test files have no
     labels). The ``.pkl`` (index = narration_id) needs pandas. Read through ``mmengine.fileio``
-    with ``backend_args`` (default None: local disk). Raises ``FileNotFoundError`` (missing file)
-    or ``ValueError`` (unknown extension / missing columns), naming the file.
+    with ``backend_args`` (default None: local disk).
+
+    Raises:
+        FileNotFoundError: missing file.
+        ValueError: naming the file (and the line): unknown extension, an empty file or one
+            without rows, a row with more or fewer fields than the header (a cut-off file), a
+            ``.pkl`` that does not unpickle or is not a pandas DataFrame, missing columns.
     """
     check_file(path, 'EPIC annotation file', backend_args)
     if path.endswith('.pkl'):
@@ -53,22 +59,62 @@ def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> Lis
             raise ImportError(f'reading {path} needs pandas (pip install pandas) or use the '
                               f'.csv version') from e
         with fileio.get_local_path(path, backend_args=backend_args) as local:
-            df = pd.read_pickle(local)
+            try:
+                df = pd.read_pickle(local)
+            except Exception as err:
+                raise ValueError(f'EPIC annotation file {path} does not unpickle: '
+                                 f'{type(err).__name__}: {err}') from err
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f'EPIC annotation file {path} holds a {type(df).__name__}, not a '
+                             f'pandas DataFrame')
         if 'narration_id' not in df.columns:
             df = df.reset_index()
         rows = df.to_dict('records')
     elif path.endswith('.csv'):
         text = read_text(path, 'EPIC annotation file', backend_args)
-        rows = list(csv.DictReader(io.StringIO(text, newline='')))
+        if not text.strip():
+            raise ValueError(f'EPIC annotation file {path} is empty')
+        reader = csv.DictReader(io.StringIO(text, newline=''))
+        rows = []
+        try:
+            for r in reader:
+                if None in r or None in r.values():  # extra fields / fields missing
+                    n = (len(reader.fieldnames) + len(r.get(None) or ())
+                         - sum(v is None for k, v in r.items() if k is not None))
+                    raise ValueError(
+                        f'{path}: line {reader.line_num} (narration_id '
+                        f'{r.get("narration_id")!r}) has {n} fields, the header has '
+                        f'{len(reader.fieldnames)} (cut-off or malformed row)')
+                rows.append(r)
+        except csv.Error as err:
+            raise ValueError(f'{path}: line {reader.line_num}: {err}') from err
     else:
         raise ValueError(f'unsupported EPIC annotation file (need .csv or .pkl): {path}')
+    if not rows:
+        raise ValueError(f'EPIC annotation file {path} has no rows')
     required = ('narration_id', 'participant_id', 'video_id', 'start_timestamp',
                 'stop_timestamp', 'start_frame', 'stop_frame')
-    if rows:
-        missing = [c for c in required if c not in rows[0]]
-        if missing:
-            raise ValueError(f'{path}: missing columns {missing}')
+    missing = [c for c in required if c not in rows[0]]
+    if missing:
+        raise ValueError(f'{path}: missing columns {missing}')
     return rows
+
+
+def _as_int(value) -> int:
+    """``int`` of an integer (``3``, ``'3'``, ``3.0``); ``ValueError`` for anything else
+    (``'abc'``, ``''``, ``'3.5'``, NaN, None)."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        if not float(value).is_integer():
+            raise ValueError(value)
+        return int(value)
+    return int(str(value).strip())
+
+
+def _int_list(value) -> List[int]:
+    items = ast.literal_eval(value) if isinstance(value, str) else value
+    return [_as_int(x) for x in items]
 
 
 def read_class_names(path: str, backend_args: Optional[dict] = None) -> List[str]:
@@ -101,7 +147,7 @@ def epic_star_split(n: int, split: str, seed: int = 0, ratio: float = 0.9) -> np
 
 
 @DATASETS.register_module()
-class EpicKitchens100Dataset(BaseActionDataset):
+class EpicKitchens100Dataset(SampleNamingMixin, BaseActionDataset):
     """EPIC-KITCHENS-100 action recognition (one sample per narration segment).
 
     Each sample (results dict) has: ``modalities`` (tuple), ``label=dict(verb=int, noun=int)``
@@ -138,7 +184,14 @@ class EpicKitchens100Dataset(BaseActionDataset):
 
     Raises:
         ValueError: a class id outside ``[0, num_classes)`` (message names the file and the
-            narration_id), a bad split name, ``pruned_validation`` without ``train_ann_file``.
+            narration_id), a bad split name, ``pruned_validation`` without ``train_ann_file``;
+            annotation faults naming the file, the narration_id and the column: a training set
+            (``test_mode=False``) without ``verb_class`` / ``noun_class`` columns, only one of
+            them, a non-integer frame, a bad timestamp, ``stop_frame < start_frame``,
+            ``stop_timestamp < start_timestamp`` (and the faults of
+            :func:`read_epic_annotations`).
+        Any error while loading a sample (``dataset[i]``, also in a dataloader worker) is
+        re-raised naming ``narration_id`` and the index first (:class:`SampleNamingMixin`).
     """
 
     def __init__(self,
@@ -214,24 +267,50 @@ class EpicKitchens100Dataset(BaseActionDataset):
                              f'outside the known range [0, {n})')
         return c
 
+    def _field(self, row: dict, key: str, parse: Callable, what: str):
+        value = row.get(key)
+        try:
+            return parse(value)
+        except (TypeError, ValueError, SyntaxError):
+            raise ValueError(f'{self.ann_file}: narration_id {row.get("narration_id")}: {key} '
+                             f'{value!r} is not {what}') from None
+
     def load_data_list(self) -> List[dict]:
         rows = read_epic_annotations(self.ann_file, self.backend_args)
-        labelled = bool(rows) and 'verb_class' in rows[0] and 'noun_class' in rows[0]
+        has = [c for c in ('verb_class', 'noun_class') if c in rows[0]]
+        labelled = len(has) == 2
+        if len(has) == 1 or (not labelled and not self.test_mode):
+            lacking = [c for c in ('verb_class', 'noun_class') if c not in has]
+            raise ValueError(
+                f'{self.ann_file}: missing columns {lacking}: '
+                + ('a training set (test_mode=False) needs both labels; an unlabelled test file '
+                   'is read with test_mode=True' if not self.test_mode else
+                   'the file has only one of verb_class / noun_class'))
         if self.split is not None:
             rows = [rows[i] for i in epic_star_split(len(rows), self.split, self.split_seed,
                                                      self.split_ratio)]
         if self.pruned_validation:
             train = read_epic_annotations(self.train_ann_file, self.backend_args)
-            tv = {int(r['verb_class']) for r in train}
-            tn = {int(r['noun_class']) for r in train}
-            rows = [r for r in rows if int(r['verb_class']) in tv and int(r['noun_class']) in tn]
+            nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
+            tv = {self._check_class(r, 'verb_class', nv, self.train_ann_file) for r in train}
+            tn = {self._check_class(r, 'noun_class', nn, self.train_ann_file) for r in train}
+            rows = [r for r in rows
+                    if self._check_class(r, 'verb_class', nv, self.ann_file) in tv
+                    and self._check_class(r, 'noun_class', nn, self.ann_file) in tn]
         nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
         out = []
         for r in rows:
-            start, stop = int(r['start_frame']), int(r['stop_frame'])
+            start = self._field(r, 'start_frame', _as_int, 'an integer frame number')
+            stop = self._field(r, 'stop_frame', _as_int, 'an integer frame number')
             if stop < start:
                 raise ValueError(f'{self.ann_file}: narration_id {r["narration_id"]}: '
                                  f'stop_frame {stop} < start_frame {start}')
+            t0 = self._field(r, 'start_timestamp', parse_timestamp, 'a timestamp HH:MM:SS.ff')
+            t1 = self._field(r, 'stop_timestamp', parse_timestamp, 'a timestamp HH:MM:SS.ff')
+            if t1 < t0:
+                raise ValueError(f'{self.ann_file}: narration_id {r["narration_id"]}: '
+                                 f'stop_timestamp {r["stop_timestamp"]} < start_timestamp '
+                                 f'{r["start_timestamp"]}')
             fmt = {k: (v if isinstance(v, numbers.Number) else str(v)) for k, v in r.items()}
             info = dict(
                 modalities=self.modalities,
@@ -240,8 +319,7 @@ class EpicKitchens100Dataset(BaseActionDataset):
                 video_id=str(r['video_id']),
                 start_frame=start, stop_frame=stop,
                 start_index=start, total_frames=stop - start + 1,
-                start_timestamp=parse_timestamp(r['start_timestamp']),
-                stop_timestamp=parse_timestamp(r['stop_timestamp']))
+                start_timestamp=t0, stop_timestamp=t1)
             if 'narration' in r:
                 info['narration'] = str(r['narration'])
             if labelled:
@@ -249,9 +327,8 @@ class EpicKitchens100Dataset(BaseActionDataset):
                     verb=self._check_class(r, 'verb_class', nv, self.ann_file),
                     noun=self._check_class(r, 'noun_class', nn, self.ann_file))
                 if 'all_noun_classes' in r:
-                    anc = r['all_noun_classes']
-                    info['all_noun_classes'] = [int(x) for x in (
-                        ast.literal_eval(anc) if isinstance(anc, str) else anc)]
+                    info['all_noun_classes'] = self._field(
+                        r, 'all_noun_classes', _int_list, 'a list of integers')
             if 'rgb' in self.modalities:
                 if self.rgb_source == 'video':
                     info['filename'] = osp.join(self.data_prefix['video'],

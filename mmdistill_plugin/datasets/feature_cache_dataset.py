@@ -8,6 +8,7 @@ from mmengine.structures import LabelData
 
 from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
+from .sample_errors import name_sample_error, sample_info, sample_prefix
 from ..utils.teacher_cache import TeacherCacheReader, check_stamp, pipeline_fingerprint
 from .transforms.formatting import _label_tensor
 from .transforms.view import insert_view_frame_indices
@@ -57,8 +58,14 @@ class FeatureCacheDataset:
     def prepare_data(self, idx: int, view: int = None) -> dict:
         if view is None:
             view = int(np.random.randint(self.reader.views))
-        stored, tokens = self.reader.get(idx, view)
-        info = self.dataset.get_data_info(idx)
+        try:
+            stored, tokens = self.reader.get(idx, view)
+            info = self.dataset.get_data_info(idx)
+        except Exception as err:  # name the sample, as the wrapped dataset does
+            named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))
+            if named is err:
+                raise
+            raise named from err
         sample = ActionDataSample()
         label = info.get('label')
         if label is not None:

@@ -4,19 +4,43 @@ import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
-import mmcv
 from mmengine import fileio
 from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
-from .transforms._utils import local_path, read_bytes, read_text
+from .sample_errors import SampleNamingMixin
+from .transforms._utils import local_path, read_image, read_text, warn_once
+from .transforms.loading import valid_box
 
 
-def load_json(path: str, what: str, backend_args: Optional[dict] = None):
-    """Parsed json file ``path`` read through ``mmengine.fileio`` (``FileNotFoundError`` naming
-    ``what`` and the path when it is missing)."""
-    return json.loads(read_text(path, what, backend_args))
+def load_json(path: str, what: str, backend_args: Optional[dict] = None, expect=None):
+    """Parsed json file ``path`` read through ``mmengine.fileio``.
+
+    Args:
+        expect (type, optional): ``list`` / ``dict``: the top-level type the file must have.
+
+    Raises:
+        FileNotFoundError: naming ``what`` and the path when it is missing.
+        ValueError: naming ``what``, the path and the line / column for a file that is not
+            utf-8 JSON (empty, cut off, malformed), or whose top level is not ``expect``.
+    """
+    try:
+        text = read_text(path, what, backend_args)
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{what} {path} is not utf-8 text: {err}') from err
+    if not text.strip():
+        raise ValueError(f'{what} {path} is empty')
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{what} {path} is not valid JSON: {err.msg} (line {err.lineno}, '
+                         f'column {err.colno}, char {err.pos} of {len(text)}; cut off or '
+                         f'malformed?)') from err
+    if expect is not None and not isinstance(data, expect):
+        raise ValueError(f'{what} {path}: expected a JSON {expect.__name__} at the top level, '
+                         f'got {type(data).__name__}')
+    return data
 
 
 def count_files(folder: str, select, backend_args: Optional[dict] = None) -> int:
@@ -43,11 +67,23 @@ def load_box_annotations(path: str, backend_args: Optional[dict] = None) -> Dict
     ``num_objects`` (= ``len(gt_placeholders)``, at least max object k + 1) + j for the j-th hand
     of the frame; ``category`` 1 object, 2 hand. Read through ``mmengine.fileio`` with
     ``backend_args``.
+
+    Boxes with a non-finite coordinate or ``x2 <= x1`` / ``y2 <= y1`` are dropped with one
+    warning per video naming the file, the video and the frames.
+
+    Raises:
+        ValueError: naming the file, the video and the frame for malformed JSON or entries (a
+            video that is not a list of frames, a frame without ``name``, a label without
+            ``box2d`` or with non-numeric coordinates, an unknown ``gt_annotation``).
     """
-    data = load_json(path, 'box annotation file', backend_args)
+    data = load_json(path, 'box annotation file', backend_args, expect=dict)
     out = {}
     for vid, frames in data.items():
+        if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
+            raise ValueError(f'{path}: video {vid}: expected a list of frame objects, got '
+                             f'{type(frames).__name__}')
         n_obj = 0
+        dropped = []
         for fr in frames:
             n_obj = max(n_obj, len(fr.get('gt_placeholders', ())))
             for lab in fr.get('labels', ()):
@@ -55,16 +91,22 @@ def load_box_annotations(path: str, backend_args: Optional[dict] = None) -> Dict
                 if ga.startswith('object ') and ga[7:].isdigit():
                     n_obj = max(n_obj, int(ga[7:]) + 1)
         per_frame = {}
-        for fr in frames:
-            name = fr['name']
+        for k, fr in enumerate(frames):
+            name = fr.get('name')
             try:
                 num = int(osp.splitext(name.split('/')[-1])[0])
-            except ValueError:
-                raise ValueError(f'{path}: video {vid}: bad frame name {name!r}') from None
+            except (AttributeError, ValueError):
+                raise ValueError(f'{path}: video {vid}: frame entry {k}: bad or missing frame '
+                                 f'name {name!r}') from None
             boxes, hands = [], 0
             for lab in fr.get('labels', ()):
                 ga = lab.get('gt_annotation', '')
-                b = lab['box2d']
+                b = lab.get('box2d')
+                try:
+                    coords = tuple(float(b[c]) for c in ('x1', 'y1', 'x2', 'y2'))
+                except (TypeError, KeyError, ValueError) as err:
+                    raise ValueError(f'{path}: video {vid}: frame {name}: label {ga!r}: bad '
+                                     f'box2d {b!r} ({type(err).__name__}: {err})') from None
                 if ga == 'object hand' or lab.get('standard_category') == 'hand':
                     slot, cat = n_obj + hands, 2
                     hands += 1
@@ -72,15 +114,21 @@ def load_box_annotations(path: str, backend_args: Optional[dict] = None) -> Dict
                     slot, cat = int(ga[7:]), 1
                 else:
                     raise ValueError(f'{path}: frame {name}: unknown gt_annotation {ga!r}')
-                boxes.append((slot, cat, float(b['x1']), float(b['y1']), float(b['x2']),
-                              float(b['y2'])))
+                if not valid_box(*coords):
+                    dropped.append(f'{name} {ga} {coords}')
+                    continue
+                boxes.append((slot, cat) + coords)
             per_frame[num] = boxes
+        if dropped:
+            warn_once(f'boxes-invalid:{path}:{vid}',
+                      f'{path}: video {vid}: dropped {len(dropped)} invalid box(es) (non-finite '
+                      f'or x2 <= x1 / y2 <= y1), first: {dropped[0]}')
         out[str(vid)] = dict(frames=per_frame, num_objects=n_obj, source=path)
     return out
 
 
 @DATASETS.register_module()
-class SomethingSomethingV2Dataset(BaseActionDataset):
+class SomethingSomethingV2Dataset(SampleNamingMixin, BaseActionDataset):
     """Something-Something V2 clips; label = ``labels_file[template_key(template)]``.
 
     Each sample (results dict) has: ``modalities``, ``video_id``, ``label`` (int; absent for an
@@ -110,8 +158,12 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
             ``dict(backend='petrel')``; give the loaders the same ``backend_args``.
 
     Raises:
-        ValueError: a template not in ``labels_file`` (names the file, the id and the template).
+        ValueError: a template not in ``labels_file`` (names the file, the id and the template);
+            a malformed / cut-off json (names the file, line and column); an entry without
+            ``id`` (names the file and the entry); a labels file whose values are not integers.
         FileNotFoundError: missing video / frame folder (path in the message).
+        Any error while loading a sample (``dataset[i]``, also in a dataloader worker) is
+        re-raised naming ``video_id`` and the index first (:class:`SampleNamingMixin`).
     """
 
     def __init__(self,
@@ -152,8 +204,16 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
         self.allow_missing = allow_missing
         self.backend_args = backend_args
         self._frames_cache: Dict[str, tuple] = {}
-        self.label_map = {k: int(v) for k, v in
-                          load_json(labels_file, 'SSv2 labels file', backend_args).items()}
+        self.label_map = {}
+        for k, v in load_json(labels_file, 'SSv2 labels file', backend_args,
+                              expect=dict).items():
+            try:
+                self.label_map[k] = int(v)
+            except (TypeError, ValueError):
+                raise ValueError(f'SSv2 labels file {labels_file}: template {k!r}: label '
+                                 f'{v!r} is not an integer') from None
+        if not self.label_map:
+            raise ValueError(f'SSv2 labels file {labels_file} has no labels')
         n = max(self.label_map.values()) + 1
         names = [''] * n
         for k, v in self.label_map.items():
@@ -168,9 +228,15 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
                          test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        entries = load_json(self.ann_file, 'SSv2 annotation file', self.backend_args)
+        entries = load_json(self.ann_file, 'SSv2 annotation file', self.backend_args,
+                            expect=list)
+        if not entries:
+            raise ValueError(f'SSv2 annotation file {self.ann_file} has no entries')
         out = []
-        for e in entries:
+        for k, e in enumerate(entries):
+            if not isinstance(e, dict) or 'id' not in e:
+                raise ValueError(f'SSv2 annotation file {self.ann_file}: entry {k} has no "id" '
+                                 f'(got {str(e)[:80]})')
             vid = str(e['id'])
             info = dict(modalities=self.modalities, video_id=vid, start_index=1)
             if 'template' in e:
@@ -211,6 +277,8 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
             with local_path(path, 'video file', self.backend_args) as local:
                 try:
                     vr = decord.VideoReader(local, num_threads=1)
+                    if len(vr) < 1:
+                        raise RuntimeError('it has no frames')
                     n, (h, w) = len(vr), vr[0].shape[:2]
                 except Exception as err:
                     raise RuntimeError(f'cannot decode video {path}: {err}') from err
@@ -224,11 +292,7 @@ class SomethingSomethingV2Dataset(BaseActionDataset):
             if n == 0:
                 raise FileNotFoundError(f'no {ext} frames in {d}')
             first = osp.join(d, self.rgb_filename_tmpl.format(1))
-            img = mmcv.imfrombytes(read_bytes(first, 'frame', self.backend_args),
-                                   flag='unchanged')
-            if img is None:
-                raise ValueError(f'cannot decode image {first}')
-            h, w = img.shape[:2]
+            h, w = read_image(first, 'unchanged', 'frame', self.backend_args).shape[:2]
         self._frames_cache[vid] = (n, (h, w))
         return n, (h, w)
 

@@ -6,6 +6,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmaction.registry import DATASETS
+from .sample_errors import name_sample_error, sample_info, sample_prefix
 from ..utils.teacher_cache import TeacherCacheReader, check_stamp, pipeline_fingerprint
 from .transforms.view import REPLAY_KEY, insert_view_frame_indices
 
@@ -57,12 +58,18 @@ class TeacherCacheDataset:
         """The packed sample of stored view ``view`` (random when None) of sample ``idx``."""
         if view is None:
             view = int(np.random.randint(self.reader.views))
-        stored, logits = self.reader.get(idx, view)
-        info = self.dataset.get_data_info(idx)
-        info[REPLAY_KEY] = stored['draws']
-        info['teacher_logits'] = logits
-        info['cache_view'] = view
-        return self.dataset.pipeline(info)
+        try:
+            stored, logits = self.reader.get(idx, view)
+            info = self.dataset.get_data_info(idx)
+            info[REPLAY_KEY] = stored['draws']
+            info['teacher_logits'] = logits
+            info['cache_view'] = view
+            return self.dataset.pipeline(info)
+        except Exception as err:  # name the sample, as the wrapped dataset does
+            named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))
+            if named is err:
+                raise
+            raise named from err
 
     def __getitem__(self, idx: int) -> dict:
         return self.prepare_data(idx)

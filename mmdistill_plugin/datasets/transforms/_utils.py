@@ -1,9 +1,11 @@
 # Copyright (c) mmdistill contributors.
 """Helpers shared by the multimodal loaders and datasets (modality flags, warn-once logging,
-file access through ``mmengine.fileio`` with ``backend_args``)."""
+file access through ``mmengine.fileio`` with ``backend_args``, image decoding that names the
+file, sample names for messages)."""
 import logging
 from typing import Optional, Set
 
+import numpy as np
 from mmengine import fileio
 from mmengine.logging import print_log
 
@@ -18,6 +20,21 @@ def warn_once(key: str, msg: str) -> None:
         return
     _WARNED.add(key)
     print_log(msg, logger='current', level=logging.WARNING)
+
+
+SAMPLE_ID_KEYS = ('narration_id', 'video_id', 'id')
+
+
+def sample_name(results: dict) -> str:
+    """``"narration_id='P01_01_7'"`` / ``"video_id='151201'"``: the first of
+    :data:`SAMPLE_ID_KEYS` set in ``results`` (``'sample_idx=3'`` or ``'unnamed sample'``
+    without one), for messages that must name the sample."""
+    for k in SAMPLE_ID_KEYS:
+        if results.get(k) is not None:
+            return f'{k}={results[k]!r}'
+    if results.get('sample_idx') is not None:
+        return f'sample_idx={results["sample_idx"]}'
+    return 'unnamed sample'
 
 
 def set_present(results: dict, modality: str, present: bool) -> None:
@@ -62,3 +79,29 @@ def local_path(path: str, what: str, backend_args: Optional[dict] = None):
     seek (decord, wav segments). Checks existence first (``FileNotFoundError`` naming it)."""
     check_file(path, what, backend_args)
     return fileio.get_local_path(path, backend_args=backend_args)
+
+
+def decode_image(buf: bytes, path: str, flag: str = 'color') -> np.ndarray:
+    """``mmcv.imfrombytes(buf, flag)`` (BGR for colour images) with every decoder failure turned
+    into ``ValueError`` naming ``path``: an empty buffer (OpenCV's ``!buf.empty()`` assertion),
+    any backend exception (``cv2.error``, PIL / turbojpeg errors) and a ``None`` result
+    (truncated or corrupt data)."""
+    import mmcv
+    if not buf:
+        raise ValueError(f'cannot decode image {path}: the file is empty (0 bytes)')
+    try:
+        img = mmcv.imfrombytes(buf, flag=flag)
+    except Exception as err:  # cv2.error and the other backends' errors
+        raise ValueError(f'cannot decode image {path} ({len(buf)} bytes): '
+                         f'{type(err).__name__}: {str(err).strip()}') from err
+    if img is None:
+        raise ValueError(f'cannot decode image {path} ({len(buf)} bytes): not a valid image '
+                         f'(truncated or corrupt)')
+    return img
+
+
+def read_image(path: str, flag: str = 'color', what: str = 'frame',
+               backend_args: Optional[dict] = None) -> np.ndarray:
+    """:func:`read_bytes` + :func:`decode_image`: ``FileNotFoundError`` (missing) or
+    ``ValueError`` (empty / undecodable), both naming ``path``."""
+    return decode_image(read_bytes(path, what, backend_args), path, flag)

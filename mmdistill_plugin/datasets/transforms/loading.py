@@ -9,7 +9,6 @@ import os.path as osp
 import wave as _wave
 from typing import Callable, Optional, Sequence, Tuple
 
-import mmcv
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -17,10 +16,16 @@ from mmaction.registry import TRANSFORMS
 
 from mmengine import fileio
 
-from ._utils import local_path, read_bytes, set_present, warn_once
+from ._utils import local_path, read_image, sample_name, set_present, warn_once
 from .view import draw
 from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
                              resampled_length)
+
+
+def valid_box(x1, y1, x2, y2) -> bool:
+    """A box is usable when its four coordinates are finite and ``x2 > x1``, ``y2 > y1``."""
+    c = np.asarray((x1, y1, x2, y2), np.float64)
+    return bool(np.isfinite(c).all() and c[2] > c[0] and c[3] > c[1])
 
 
 def _frame_inds(results: dict) -> np.ndarray:
@@ -32,11 +37,9 @@ def _frame_inds(results: dict) -> np.ndarray:
 
 def _read_image(path: str, flag: str = 'color',
                 backend_args: Optional[dict] = None) -> np.ndarray:
-    buf = read_bytes(path, 'frame', backend_args)
-    img = mmcv.imfrombytes(buf, flag=flag)  # BGR for colour images
-    if img is None:
-        raise ValueError(f'cannot decode image {path}')
-    return img
+    """BGR (colour) / grayscale image; ``FileNotFoundError`` / ``ValueError`` naming ``path``
+    (missing, empty, undecodable: see :func:`._utils.decode_image`)."""
+    return read_image(path, flag, 'frame', backend_args)
 
 
 def _open_video(local: str, name: Optional[str] = None):
@@ -149,6 +152,8 @@ class LoadRGBFrames(BaseTransform):
             with local_path(path, 'video file', self.backend_args) as local:
                 vr = _open_video(local, path)
                 n = len(vr)
+                if n < 1:
+                    raise RuntimeError(f'cannot decode video {path}: it has no frames')
                 dec = np.clip(inds - 1, 0, n - 1)
                 uniq, inv = np.unique(dec, return_inverse=True)
                 try:
@@ -178,7 +183,8 @@ class LoadRGBFrames(BaseTransform):
             if not self.allow_missing:
                 raise
             key = results.get('filename') or results.get('frame_dir') or str(e)
-            warn_once(f'rgb:{key}', f'LoadRGBFrames: rgb missing, zero-filled: {e}')
+            warn_once(f'rgb:{key}', f'LoadRGBFrames: rgb missing for sample '
+                                    f'{sample_name(results)}, zero-filled: {e}')
             h, w = results.get('img_shape', self.missing_shape)
             imgs = np.zeros((len(inds), h, w, 3), np.uint8)
             present = False
@@ -207,6 +213,13 @@ class LoadFlowFrames(BaseTransform):
     ``results['flow_components']``, ``results['rgb_to_flow_ratio']`` (set by the datasets), then to
     ``'{}_{:05d}.jpg'``, ``('x', 'y')``, 1.
 
+    Indices past the last flow frame are clamped to it only up to ``max_overrun`` flow frames
+    (default 1: the flow of a clip's last RGB frame does not exist, e.g. SSv2 flow ``i`` is frame
+    ``i -> i + 1``, and EPIC's half-rate extraction may drop the last pair); a sample needing more
+    (flow extracted for fewer frames than the segment) raises ``ValueError`` naming the flow
+    folder, its frame count and the indices needed, or with ``allow_missing=True`` is marked
+    missing with a warning naming the sample.
+
     Writes ``results['flow']``: uint8 ``[T, H, W, 2]`` (x, y quantised, 127.5 = zero flow),
     ``results['flow_inds']`` ``[T]`` and the presence flags. ``allow_missing`` / errors /
     ``backend_args`` as in :class:`LoadRGBFrames`.
@@ -216,8 +229,9 @@ class LoadFlowFrames(BaseTransform):
                  components: Optional[Sequence[str]] = None,
                  ratio: Optional[int] = None, allow_missing: bool = False,
                  missing_shape: Tuple[int, int] = (224, 224),
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None, max_overrun: int = 1) -> None:
         self.backend_args = backend_args
+        self.max_overrun = int(max_overrun)
         self.filename_tmpl = filename_tmpl
         self.components = tuple(components) if components is not None else None
         self.ratio = ratio
@@ -244,6 +258,12 @@ class LoadFlowFrames(BaseTransform):
             if n_flow < 1:
                 raise FileNotFoundError(
                     f'no flow frames found: {full.format(comps[0], 1)}')
+            if flow_inds.max() > n_flow + self.max_overrun:
+                raise ValueError(
+                    f'flow of {results["flow_dir"]} has {n_flow} frames but the sample needs '
+                    f'flow frames up to {int(flow_inds.max())} (RGB frames up to '
+                    f'{int(inds.max())}, {ratio} RGB frame(s) per flow frame): flow extracted '
+                    f'for fewer frames than the segment (max_overrun={self.max_overrun})')
             flow_inds = np.clip(flow_inds, 1, n_flow)
             cache = {}
             out = []
@@ -262,7 +282,8 @@ class LoadFlowFrames(BaseTransform):
             if not self.allow_missing:
                 raise
             warn_once(f'flow:{results["flow_dir"]}',
-                      f'LoadFlowFrames: flow missing, zero-filled: {e}')
+                      f'LoadFlowFrames: flow missing for sample {sample_name(results)}, '
+                      f'zero-filled: {e}')
             h, w = results.get('img_shape', self.missing_shape)
             flow = np.zeros((len(inds), h, w, 2), np.uint8)
             present = False
@@ -276,7 +297,8 @@ class LoadFlowFrames(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(filename_tmpl={self.filename_tmpl!r}, '
                 f'components={self.components}, ratio={self.ratio}, '
-                f'allow_missing={self.allow_missing}, backend_args={self.backend_args})')
+                f'allow_missing={self.allow_missing}, backend_args={self.backend_args}, '
+                f'max_overrun={self.max_overrun})')
 
 
 def _pcm_to_float(data: np.ndarray) -> np.ndarray:
@@ -291,6 +313,10 @@ def _pcm_to_float(data: np.ndarray) -> np.ndarray:
     if x.ndim == 2:
         x = x.mean(axis=1)
     return x
+
+
+class _WavFault(ValueError):
+    """A damage the wav reader found itself (message ready for the user)."""
 
 
 def _read_wav_local(local: str, select: Optional[Callable[[int, int], Tuple[int, int]]]):
@@ -308,9 +334,16 @@ def _read_wav_local(local: str, select: Optional[Callable[[int, int], Tuple[int,
         pass
     with _wave.open(local, 'rb') as w:
         sr, nch, sw, n = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+        if n > 0:  # a truncated file: the data chunk ends before the samples its header declares
+            w.setpos(n - 1)
+            if len(w.readframes(1)) < nch * sw:
+                raise _WavFault(f'truncated: the header declares {n} samples but the data '
+                                f'ends before the last one')
         a, b = (0, n) if select is None else select(n, int(sr))
         w.setpos(a)
         raw = w.readframes(b - a)
+        if len(raw) < (b - a) * nch * sw:
+            raise _WavFault(f'truncated: samples [{a}, {b}) cut short')
     if sw == 3:  # 24-bit little-endian -> int32
         u = np.frombuffer(raw, np.uint8).reshape(-1, 3)
         v = (u[:, 0].astype(np.int32) | (u[:, 1].astype(np.int32) << 8)
@@ -337,8 +370,11 @@ def read_wav(path: str, select: Optional[Callable[[int, int], Tuple[int, int]]] 
     with local_path(path, 'audio file', backend_args) as local:
         try:
             data, sr, _ = _read_wav_local(local, select)
-        except Exception as e:
+        except _WavFault as e:
             raise ValueError(f'cannot read wav file {path}: {e}') from e
+        except Exception as e:  # scipy / wave / struct errors of a damaged or non-PCM file
+            raise ValueError(f'cannot read wav file {path} (not a complete PCM wav): '
+                             f'{type(e).__name__}: {e}') from e
     return _pcm_to_float(data), sr
 
 
@@ -360,10 +396,16 @@ def read_audio_segment(path: str, sample_rate: int, start: Optional[float] = Non
     Raises:
         FileNotFoundError / ValueError: as :func:`read_wav`.
     """
+    return _read_audio_segment(path, sample_rate, start, stop, backend_args)[0]
+
+
+def _read_audio_segment(path, sample_rate, start, stop, backend_args):
+    """:func:`read_audio_segment` and the file's length in samples at ``sample_rate``."""
     span = {}
 
     def select(n, sr):
         n_out = resampled_length(n, sr, sample_rate)
+        span['n_out'] = n_out
         s = 0 if start is None else min(n_out, max(0, int(round(float(start) * sample_rate))))
         e = n_out if stop is None else min(n_out, int(round(float(stop) * sample_rate)))
         a, b, lo, hi = resample_read_range(n, sr, sample_rate, s, max(s, e))
@@ -371,7 +413,11 @@ def read_audio_segment(path: str, sample_rate: int, start: Optional[float] = Non
         return a, b
 
     x, sr = read_wav(path, select, backend_args)
-    return resample(x, sr, sample_rate)[span['lo']:span['hi']]
+    return resample(x, sr, sample_rate)[span['lo']:span['hi']], span['n_out']
+
+
+def _secs(t) -> str:
+    return '(none)' if t is None else f'{float(t):.3f} s'
 
 
 @TRANSFORMS.register_module()
@@ -386,8 +432,17 @@ class LoadAudioLogMel(BaseTransform):
     'random') to ``num_frames`` time frames.
 
     Writes ``results['audio']``: float32 ``[num_frames, n_mels]`` (time frames x mel bins) and the
-    presence flags; a missing / unreadable file raises ``FileNotFoundError`` / ``ValueError`` with
-    the path, or with ``allow_missing=True`` gives zeros and ``modality_present['audio']=False``.
+    presence flags. Faults (each message names the file and the sample):
+
+    * ``start_timestamp > stop_timestamp``: ``ValueError`` always (an annotation fault).
+    * a missing file (``FileNotFoundError``), an unreadable / truncated wav, a wav with 0 samples,
+      or a segment with no sample inside the file (it starts at or after the file's end, or is
+      empty) (``ValueError``): raised, or with ``allow_missing=True`` zeros,
+      ``modality_present['audio']=False`` and a warning (once per file, or per sample for
+      segment faults).
+    * a segment that runs past the file's end but overlaps it: the covered part is used
+      (padded as any short segment) and a warning names the sample and the covered seconds.
+
     ``backend_args``: ``mmengine.fileio`` backend of the wav files (default None: local disk).
     """
 
@@ -408,9 +463,31 @@ class LoadAudioLogMel(BaseTransform):
         if 'audio_path' not in results:
             raise KeyError('LoadAudioLogMel needs results["audio_path"]')
         path = results['audio_path']
+        start, stop = results.get('start_timestamp'), results.get('stop_timestamp')
+        name = sample_name(results)
+        if start is not None and stop is not None and float(start) > float(stop):
+            raise ValueError(f'start_timestamp {float(start):.3f} s > stop_timestamp '
+                             f'{float(stop):.3f} s in the annotation of sample {name} '
+                             f'(audio {path})')
+        per_sample = False
         try:
-            x = read_audio_segment(path, self.sample_rate, results.get('start_timestamp'),
-                                   results.get('stop_timestamp'), self.backend_args)
+            x, n_file = _read_audio_segment(path, self.sample_rate, start, stop,
+                                            self.backend_args)
+            sr = self.sample_rate
+            if n_file == 0:
+                raise ValueError(f'wav file {path} has no samples')
+            if x.size == 0:
+                per_sample = True
+                raise ValueError(
+                    f'audio segment [{_secs(start)}, {_secs(stop)}] of {path} has no samples '
+                    f'(the file is {n_file / sr:.3f} s long)')
+            s0 = 0 if start is None else int(round(float(start) * sr))
+            want = None if stop is None else int(round(float(stop) * sr)) - s0
+            if want is not None and x.size < want:
+                warn_once(f'audio-short:{path}:{name}',
+                          f'LoadAudioLogMel: sample {name}: segment [{_secs(start)}, '
+                          f'{_secs(stop)}] runs past the end of {path} '
+                          f'({n_file / sr:.3f} s); using the {x.size / sr:.3f} s it covers')
             spec = log_mel_spectrogram(x, self.sample_rate, self.n_mels, self.win_ms,
                                        self.hop_ms, self.eps)
             spec, _ = fit_frames(spec, self.num_frames, float(np.log(self.eps)), self.crop,
@@ -419,7 +496,9 @@ class LoadAudioLogMel(BaseTransform):
         except (FileNotFoundError, ValueError) as err:
             if not self.allow_missing:
                 raise
-            warn_once(f'audio:{path}', f'LoadAudioLogMel: audio missing, zero-filled: {err}')
+            key = f'audio:{path}:{name}' if per_sample else f'audio:{path}'
+            warn_once(key, f'LoadAudioLogMel: audio missing for sample {name}, zero-filled: '
+                           f'{err}')
             spec = np.zeros((self.num_frames, self.n_mels), np.float32)
             present = False
         results['audio'] = spec.astype(np.float32)
@@ -446,9 +525,14 @@ class LoadBoxes(BaseTransform):
     Writes ``results['boxes']``: float32 ``[T, max_boxes, 6]`` = ``x1, y1, x2, y2`` normalised by
     the frame width / height and clipped to [0, 1], category (0 pad, 1 object, 2 hand), valid
     (1/0). Slot ``k`` is object ``k`` (k < number of objects of the video), then the hand; slots
-    ``>= max_boxes`` are dropped; frames without boxes have all slots 0 (invalid). A video without
-    box annotations raises ``KeyError`` naming it (or zeros + not present with
-    ``allow_missing=True``).
+    ``>= max_boxes`` are dropped; frames without boxes have all slots 0 (invalid).
+
+    Faults: a box with a non-finite coordinate or ``x2 <= x1`` / ``y2 <= y1`` is dropped (its
+    slot stays 0, valid 0) with a warning (once per video) naming the video, the frames and the
+    annotation file. A video without box annotations raises ``KeyError`` naming it, and one whose
+    annotated frames all lie outside ``[1, results['total_frames']]`` (e.g. boxes only on frames
+    past the video's end) raises ``ValueError`` naming the video, the annotated frame range and
+    the frame count; with ``allow_missing=True`` both give zeros + not present and a warning.
     """
 
     def __init__(self, max_boxes: int = 4, frame_size: Optional[Tuple[int, int]] = None,
@@ -461,12 +545,24 @@ class LoadBoxes(BaseTransform):
         inds = _frame_inds(results)
         out = np.zeros((len(inds), self.max_boxes, 6), np.float32)
         info = results.get('boxes_info')
+        vid = results.get('video_id')
+        total = results.get('total_frames')
+        fault = None
         if info is None:
-            msg = (f'no box annotations for video {results.get("video_id")!r} '
-                   f'(results["boxes_info"] is empty)')
+            fault = KeyError(f'no box annotations for video {vid!r} '
+                             f'(results["boxes_info"] is empty)')
+        elif total is not None and not any(1 <= f <= total for f in info['frames']):
+            fr = sorted(info['frames'])
+            where = (f'on frames {fr[0]}..{fr[-1]}' if fr else 'on no frame')
+            fault = ValueError(f'video {vid!r} has boxes only {where} of '
+                               f'{info.get("source", "its annotation file")}, none within its '
+                               f'{total} frames (annotations of another video, or of a longer '
+                               f'version of it?)')
+        if fault is not None:
             if not self.allow_missing:
-                raise KeyError(msg)
-            warn_once(f'boxes:{results.get("video_id")}', f'LoadBoxes: {msg}; zero-filled')
+                raise fault
+            warn_once(f'boxes:{vid}', f'LoadBoxes: boxes missing for sample video_id={vid!r}: '
+                                      f'{fault.args[0]}; zero-filled')
             present = False
         else:
             size = info.get('frame_size') or results.get('original_shape') or self.frame_size
@@ -475,11 +571,21 @@ class LoadBoxes(BaseTransform):
                                'LoadRGBFrames before it, or frame_size=(H, W)')
             h, w = size
             frames = info['frames']
+            bad = []
             for t, i in enumerate(inds.tolist()):
                 for slot, cat, x1, y1, x2, y2 in frames.get(i, ()):
                     if slot >= self.max_boxes:
                         continue
+                    if not valid_box(x1, y1, x2, y2):
+                        bad.append((i, (x1, y1, x2, y2)))
+                        continue
                     out[t, slot] = (x1 / w, y1 / h, x2 / w, y2 / h, cat, 1.0)
+            if bad:
+                warn_once(f'boxes-invalid:{vid}',
+                          f'LoadBoxes: video {vid!r}: dropped {len(bad)} invalid box(es) '
+                          f'(non-finite or x2 <= x1 / y2 <= y1) of '
+                          f'{info.get("source", "its annotation file")}, first on frame '
+                          f'{bad[0][0]}: {bad[0][1]}')
             out[..., :4] = np.clip(out[..., :4], 0.0, 1.0)
             present = True
         results['boxes'] = out
