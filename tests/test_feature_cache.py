@@ -83,10 +83,12 @@ def test_tokens_give_the_logits_of_the_backbones_on_the_same_view(features):
             data = model.data_preprocessor(pseudo_collate([pix]), False)
             from_pixels = model.forward_logits(data['inputs'], data['data_samples'],
                                                test_mode=True)
-            for h in ('verb', 'noun'):
-                torch.testing.assert_close(from_tokens[h], from_pixels[h], rtol=2e-2,
-                                           atol=2e-2)
-            assert all((from_tokens['verb'] - s).abs().max() > 0.05 for s in seen)
+            # fp16 tokens vs the backbones in fp32: the difference is rounding, far smaller
+            # than the difference between two samples' logits
+            err = max(float((from_tokens[h] - from_pixels[h]).abs().max()) for h in ('verb', 'noun'))
+            scale = max(float(from_pixels[h].abs().max()) for h in ('verb', 'noun'))
+            assert err <= 1e-2 * max(1.0, scale), (err, scale)
+            assert all(float((from_tokens['verb'] - s).abs().max()) > 10 * err for s in seen)
             seen.append(from_tokens['verb'])
 
 

@@ -1,21 +1,17 @@
 # Copyright (c) mmdistill contributors.
 """A training set of precomputed frozen-extractor tokens (KARMMA teacher without backbones)."""
-import copy
-
 import numpy as np
 import torch
 from mmengine.structures import LabelData
 
 from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
-from .sample_errors import name_sample_error, sample_info, sample_prefix
-from ..utils.teacher_cache import TeacherCacheReader, check_stamp, pipeline_fingerprint
 from .transforms.formatting import _label_tensor
-from .transforms.view import insert_view_frame_indices
+from .view_cache_dataset import ViewCacheDataset
 
 
 @DATASETS.register_module()
-class FeatureCacheDataset:
+class FeatureCacheDataset(ViewCacheDataset):
     """Serve the stored tokens of one of K views per sample instead of decoding pixels.
 
     KARMMA's teacher keeps its feature extractors frozen (§3.2), so only the fusion block and
@@ -34,38 +30,9 @@ class FeatureCacheDataset:
         StaleTeacherCacheError: the cache was extracted with another pipeline / dataset.
     """
 
-    def __init__(self, dataset: dict, cache: str) -> None:
-        cfg = copy.deepcopy(dict(dataset))
-        cfg['pipeline'] = insert_view_frame_indices(cfg['pipeline'])
-        self.dataset = DATASETS.build(cfg)
-        self.cache = cache
-        self.reader = TeacherCacheReader(cache, group='tokens')
-        check_stamp(cache, 'pipeline', pipeline_fingerprint(cfg, len(self.dataset)))
+    group = 'tokens'
 
-    @property
-    def metainfo(self) -> dict:
-        return copy.deepcopy(self.dataset.metainfo)
-
-    def full_init(self) -> None:
-        self.dataset.full_init()
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def get_data_info(self, idx: int) -> dict:
-        return self.dataset.get_data_info(idx)
-
-    def prepare_data(self, idx: int, view: int = None) -> dict:
-        if view is None:
-            view = int(np.random.randint(self.reader.views))
-        try:
-            stored, tokens = self.reader.get(idx, view)
-            info = self.dataset.get_data_info(idx)
-        except Exception as err:  # name the sample, as the wrapped dataset does
-            named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))
-            if named is err:
-                raise
-            raise named from err
+    def pack(self, idx, view, info, stored, tokens):
         sample = ActionDataSample()
         label = info.get('label')
         if label is not None:
@@ -77,6 +44,3 @@ class FeatureCacheDataset:
                                  modalities=tuple(tokens)))
         inputs = {m: torch.from_numpy(np.asarray(t, np.float32))[None] for m, t in tokens.items()}
         return dict(inputs=inputs, data_samples=sample)
-
-    def __getitem__(self, idx: int) -> dict:
-        return self.prepare_data(idx)

@@ -1,0 +1,74 @@
+# Copyright (c) mmdistill contributors.
+"""Base of the datasets that serve one of K cached views per sample (teacher logits, tokens)."""
+import copy
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmaction.registry import DATASETS
+from ..utils.teacher_cache import TeacherCacheReader, check_stamp, pipeline_fingerprint
+from .sample_errors import name_sample_error, sample_info, sample_prefix
+from .transforms.view import insert_view_frame_indices
+
+
+class ViewCacheDataset:
+    """Wrap a training set and a cache of K views per sample (``tools/cache_teacher.py`` or
+    ``tools/extract_features.py``): the wrapped set is built with the view recorder
+    (``ViewFrameIndices``) in its pipeline, the cache's pipeline stamp is checked, and
+    :meth:`prepare_data` picks one stored view per sample and epoch (numpy's global RNG, seeded by
+    mmengine per worker). Subclasses turn ``(info, stored view, arrays)`` into a packed sample;
+    errors name the sample, as the wrapped dataset does.
+
+    Args:
+        dataset (dict): the training set's config.
+        cache (str): the cache directory.
+
+    Raises:
+        StaleTeacherCacheError: the cache was written for another pipeline, annotation file or
+            dataset size (the message lists the differences).
+        FileNotFoundError: ``cache`` is not a cache directory.
+    """
+
+    #: the HDF5 group the subclass reads (``'logits'`` or ``'tokens'``)
+    group = 'logits'
+
+    def __init__(self, dataset: dict, cache: str) -> None:
+        cfg = copy.deepcopy(dict(dataset))
+        cfg['pipeline'] = insert_view_frame_indices(cfg['pipeline'])
+        self.dataset: BaseDataset = DATASETS.build(cfg)
+        self.cache = cache
+        self.reader = TeacherCacheReader(cache, group=self.group)
+        check_stamp(cache, 'pipeline', pipeline_fingerprint(cfg, len(self.dataset)))
+
+    @property
+    def metainfo(self) -> dict:
+        return copy.deepcopy(self.dataset.metainfo)
+
+    def full_init(self) -> None:
+        self.dataset.full_init()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def get_data_info(self, idx: int) -> dict:
+        return self.dataset.get_data_info(idx)
+
+    def pack(self, idx: int, view: int, info: dict, stored: dict, arrays: dict) -> dict:
+        """The packed sample of one stored view (``dict(inputs=..., data_samples=...)``)."""
+        raise NotImplementedError
+
+    def prepare_data(self, idx: int, view: int = None) -> dict:
+        """The packed sample of stored view ``view`` (random when None) of sample ``idx``."""
+        if view is None:
+            view = int(np.random.randint(self.reader.views))
+        try:
+            stored, arrays = self.reader.get(idx, view)
+            return self.pack(idx, view, self.dataset.get_data_info(idx), stored, arrays)
+        except Exception as err:  # name the sample, as the wrapped dataset does
+            named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))
+            if named is err:
+                raise
+            raise named from err
+
+    def __getitem__(self, idx: int) -> dict:
+        return self.prepare_data(idx)
