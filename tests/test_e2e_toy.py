@@ -2,6 +2,7 @@
 import glob
 import os.path as osp
 import re
+import sys
 
 import pytest
 import torch
@@ -70,7 +71,8 @@ def test_student_trains_resumes_and_tests(toy_root, teacher_run):
     full_scores, rgb_scores = (torch.stack([r['pred_scores']['verb'] for r in load(toy_root / f)])
                                for f in ('full.pkl', 'rgb_only.pkl'))
     assert full_scores.shape == rgb_scores.shape and len(full_scores) >= 2
-    assert ((full_scores - rgb_scores).abs().amax(1) > 1e-4).all()
+    # (a barely trained student moves its scores by ~1e-5; "nothing dropped" gives exactly 0)
+    assert ((full_scores - rgb_scores).abs().amax(1) > 1e-6).all()
 
 
 def test_missing_plugin_import_says_custom_imports(toy_root, tmp_path):
@@ -87,7 +89,7 @@ def test_dist_train_two_processes_on_cpu(toy_root):
                     'bash', REPO / 'tools/dist_train.sh', REPO / 'configs/karmma/toy/baseline_epic.py',
                     '2', '--work-dir', 'work_dirs/dist', '--cfg-options',
                     'train_cfg.max_epochs=1', *SHORT],
-                   cwd=toy_root, env=dict(PORT='29533'), timeout=600)
+                   cwd=toy_root, env=dict(PORT='29533', PYTHON=sys.executable), timeout=600)
     log = out.stdout + out.stderr
     assert 'Distributed launcher: pytorch' in log or 'world_size: 2' in log, log[-3000:]
     assert glob.glob(osp.join(toy_root, 'work_dirs/dist/epoch_1.pth'))

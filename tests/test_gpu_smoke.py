@@ -9,6 +9,8 @@ distilled student (frozen teacher held outside the module tree, moved to the GPU
 student) for one epoch in fp32 and one with ``--amp``, tests the student with ``tools/test.py``,
 and, when two GPUs are present, trains the student with ``tools/dist_train.sh ... 2``.
 """
+import sys
+
 import pytest
 import torch
 
@@ -57,7 +59,7 @@ def test_student_dist_train_two_gpus(toy_with_teacher):
     out = run_tool(['-c', 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))',
                     'bash', REPO / 'tools/dist_train.sh', STUDENT, '2', '--work-dir',
                     'work_dirs/student_dist', '--cfg-options', *ONE_EPOCH],
-                   cwd=root, env=dict(PORT='29541'))
+                   cwd=root, env=dict(PORT='29541', PYTHON=sys.executable))
     log = out.stdout + out.stderr
     assert 'world_size: 2' in log or 'Distributed launcher: pytorch' in log, log[-3000:]
     assert (root / 'work_dirs/student_dist/epoch_1.pth').exists()

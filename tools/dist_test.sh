@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT NPROC [ARGS...]
+# PYTHON picks the interpreter (default: `python` on PATH).
 set -x
 
 CONFIG=$1
@@ -11,5 +12,5 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
+${PYTHON:-python} -m torch.distributed.run --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
     --nproc_per_node=$GPUS --master_port=$PORT $(dirname "$0")/test.py $CONFIG $CHECKPOINT --launcher pytorch ${@:4}
