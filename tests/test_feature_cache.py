@@ -85,7 +85,8 @@ def test_tokens_give_the_logits_of_the_backbones_on_the_same_view(features):
                                                test_mode=True)
             # fp16 tokens vs the backbones in fp32: the difference is rounding, far smaller
             # than the difference between two samples' logits
-            err = max(float((from_tokens[h] - from_pixels[h]).abs().max()) for h in ('verb', 'noun'))
+            err = max(float((from_tokens[h] - from_pixels[h]).abs().max())
+                      for h in ('verb', 'noun'))
             scale = max(float(from_pixels[h].abs().max()) for h in ('verb', 'noun'))
             assert err <= 1e-2 * max(1.0, scale), (err, scale)
             assert all(float((from_tokens['verb'] - s).abs().max()) > 10 * err for s in seen)

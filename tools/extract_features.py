@@ -11,8 +11,8 @@ The model is initialised as training would (``init_weights``: the published pre-
 extractors) or from ``--checkpoint``. The cache is stamped with the SHA-256 of the extractors'
 weights and with the pipeline; ``MultimodalRecognizer(feature_cache=...)`` and
 ``FeatureCacheDataset`` refuse a cache of other extractors or another pipeline. Tokens are
-fp16 ``[Θ, C]`` per modality and view (KARMMA teacher on EPIC: (300 + 300 + 128) × 1024 × 2 bytes =
-1.42 MiB per sample-view). Same options as ``tools/cache_teacher.py`` (resumable shards,
+fp16 ``[Θ, C]`` per modality and view (KARMMA teacher on EPIC: (300 + 300 + 128) × 1024 × 2
+bytes = 1.42 MiB per sample-view). Same options as ``tools/cache_teacher.py`` (resumable shards,
 ``--launcher pytorch``, ``--amp``).
 """
 import copy

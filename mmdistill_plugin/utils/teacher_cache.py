@@ -228,7 +228,8 @@ class TeacherCacheReader:
         if shard not in self._files:
             path = shard_path(self.cache_dir, shard)
             if not osp.isfile(path):
-                raise FileNotFoundError(f'teacher cache {self.cache_dir} has no {osp.basename(path)}'
+                raise FileNotFoundError(f'teacher cache {self.cache_dir} has no '
+                                        f'{osp.basename(path)}'
                                         ': the cache run did not finish; run tools/'
                                         'cache_teacher.py again (it skips finished shards)')
             self._files[shard] = h5py.File(path, 'r')

@@ -427,7 +427,8 @@ class LoadAudioLogMel(BaseTransform):
     Steps: mono mix (channel mean), resample to ``sample_rate`` (``scipy.signal.resample_poly``),
     cut ``[start_timestamp, stop_timestamp]`` seconds (whole file when the keys are absent) —
     only the segment is read and resampled (:func:`read_audio_segment`), so the load time does not
-    grow with the file length —, log-mel (Hann ``win_ms`` window, ``hop_ms`` hop, ``n_mels`` HTK mel bins, ``log(x + 1e-6)``),
+    grow with the file length —, log-mel (Hann ``win_ms`` window, ``hop_ms`` hop, ``n_mels``
+    HTK mel bins, ``log(x + 1e-6)``),
     pad at the end with the silence value ``log(1e-6)`` or crop (``crop`` = 'center' | 'start' |
     'random') to ``num_frames`` time frames.
 

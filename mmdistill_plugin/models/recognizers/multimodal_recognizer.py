@@ -1,4 +1,4 @@
-"""KARMMA's multimodal recognizer: a backbone per modality → tokens → Θ-Average → fusion → head."""
+"""KARMMA's multimodal recognizer: backbone per modality → tokens → Θ-Average → fusion → head."""
 from typing import Dict, List, Optional, Sequence
 
 import torch

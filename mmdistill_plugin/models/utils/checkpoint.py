@@ -57,7 +57,8 @@ def resolve_checkpoint(path: str) -> str:
 def load_teacher(model: nn.Module, filename: str, prefix: str = '') -> None:
     """Load ``filename`` into ``model`` strictly.
 
-    ``filename`` may be a work dir (its latest checkpoint is used). ``prefix`` selects a sub-model of the checkpoint (e.g. ``'student.'`` to use a distilled
+    ``filename`` may be a work dir (its latest checkpoint is used). ``prefix`` selects a
+    sub-model of the checkpoint (e.g. ``'student.'`` to use a distilled
     student as a teacher).
 
     Raises:
