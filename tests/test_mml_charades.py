@@ -1,4 +1,5 @@
 """MML "I3D on Charades": multi-label lists, the Charades CSV converter, configs, one step."""
+import importlib.util
 import math
 
 import numpy as np
@@ -12,8 +13,12 @@ from e2e_utils import SHORT, generate_tiny_toy, run_tool
 from mmaction.registry import DATASETS, METRICS, MODELS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.datasets.transforms.formatting import PackMultimodalInputs
-from tools.data.charades_to_list import convert, parse_actions
 
+_spec = importlib.util.spec_from_file_location('charades_to_list',
+                                               REPO / 'tools/data/charades_to_list.py')
+_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tool)
+convert, parse_actions = _tool.convert, _tool.parse_actions
 CHARADES = REPO / 'configs' / 'mml' / 'charades'
 TOY = REPO / 'configs' / 'mml' / 'toy'
 
