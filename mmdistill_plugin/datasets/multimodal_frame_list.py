@@ -3,6 +3,8 @@
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
+from mmengine.dataset import BaseDataset
+
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
@@ -17,6 +19,14 @@ class MultimodalFrameListDataset(BaseActionDataset):
     ``view_*/a*_s*_e*/frame_*_tc_*_{rgb,depth}.*`` renamed, UWA3DII's RGB-D ``.avi``/``.png``;
     flow by ``tools/data/extract_flow.py``).
 
+    Multi-label lists (``multi_class=True``, MMAction2's rawframe convention, Charades):
+    ``<name> <total_frames> <label1> <label2> ...``, zero or more labels per line (a line
+    without labels is a video negative for every class). ``label`` then stays the sorted list of
+    distinct class indices (not MMAction2's float multi-hot of ``BaseActionDataset``):
+    ``PackMultimodalInputs`` packs it as ``gt_labels.item`` ``LongTensor[k]``, and
+    ``MultiModalityNetworks(multi_label=True)`` / ``MultiModalityMetric(multi_label=True)``
+    turn the indices into the ``[B, C]`` multi-hot that ``MutualLearningLoss`` / mAP use.
+
     Each results dict has ``modalities``, ``label``, ``total_frames``, ``start_index=1``,
     ``frame_dir`` + ``filename_tmpl`` (rgb), ``depth_dir`` + ``depth_filename_tmpl``,
     ``flow_dir`` + ``flow_filename_tmpl`` + ``flow_components=('x', 'y')`` +
@@ -28,26 +38,57 @@ class MultimodalFrameListDataset(BaseActionDataset):
         modalities (Sequence[str]): subset of ``('rgb', 'depth', 'flow')``.
         filename_tmpls (dict, optional): ``modality -> template`` (defaults
             ``img_{:05d}.jpg``, ``{:05d}.png``, ``{}_{:05d}.jpg``).
+        multi_class (bool): multi-label lines (see above).
+        num_classes (int, optional): class count, required with ``multi_class``.
 
     Raises:
-        ValueError: an unknown modality, or a malformed line (names file and line).
+        ValueError: an unknown modality, ``multi_class`` without ``num_classes``, a malformed
+            line or a label outside ``[0, num_classes)`` (names file and line).
         FileNotFoundError: a missing list file.
     """
 
     def __init__(self, ann_file: str, pipeline=(), data_prefix: Optional[Dict[str, str]] = None,
                  modalities: Sequence[str] = ('rgb', 'depth', 'flow'),
                  filename_tmpls: Optional[Dict[str, str]] = None, test_mode: bool = False,
+                 multi_class: bool = False, num_classes: Optional[int] = None,
                  **kwargs) -> None:
         unknown = set(modalities) - set(DEFAULT_TMPL)
         if unknown:
             raise ValueError(f'MultimodalFrameListDataset: unsupported modalities '
                              f'{sorted(unknown)} (use {sorted(DEFAULT_TMPL)})')
+        if multi_class and (num_classes is None or num_classes < 1):
+            raise ValueError(f'MultimodalFrameListDataset: multi_class=True needs num_classes '
+                             f'>= 1, got {num_classes!r}')
         self.modalities = tuple(modalities)
         self.tmpls = dict(DEFAULT_TMPL, **(filename_tmpls or {}))
         prefix = {m: '' for m in DEFAULT_TMPL}
         prefix.update(data_prefix or {})
         super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
-                         test_mode=test_mode, start_index=1, **kwargs)
+                         test_mode=test_mode, start_index=1, multi_class=multi_class,
+                         num_classes=num_classes, **kwargs)
+
+    def get_data_info(self, idx: int) -> dict:
+        """The sample's dict; multi-label ``label`` stays a class-index list (see above)."""
+        info = BaseDataset.get_data_info(self, idx)
+        info.update(modality=self.modality, start_index=self.start_index)
+        return info
+
+    def _parse(self, line: str, n: int):
+        """``(name, total_frames, label)`` of one line; label an int or a sorted index list."""
+        parts = line.split()
+        form = ('"<name> <total_frames> <label1> <label2> ..."' if self.multi_class
+                else '"<name> <total_frames> <label>"')
+        ok = len(parts) >= 2 and all(p.isdigit() for p in parts[1:])
+        if not ok or (not self.multi_class and len(parts) != 3):
+            raise ValueError(f'{self.ann_file}:{n}: expected {form}, got {line.strip()!r}')
+        name, total, labels = parts[0], int(parts[1]), [int(p) for p in parts[2:]]
+        if not self.multi_class:
+            return name, total, labels[0]
+        bad = [lab for lab in labels if lab >= self.num_classes]
+        if bad:
+            raise ValueError(f'{self.ann_file}:{n}: labels {bad} not in [0, '
+                             f'{self.num_classes}) (num_classes={self.num_classes})')
+        return name, total, sorted(set(labels))
 
     def load_data_list(self):
         if not osp.exists(self.ann_file):
@@ -55,13 +96,9 @@ class MultimodalFrameListDataset(BaseActionDataset):
         out = []
         with open(self.ann_file) as f:
             for n, line in enumerate(f, 1):
-                parts = line.split()
-                if not parts:
+                if not line.split():
                     continue
-                if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-                    raise ValueError(f'{self.ann_file}:{n}: expected "<name> <total_frames> '
-                                     f'<label>", got {line.strip()!r}')
-                name, total, label = parts[0], int(parts[1]), int(parts[2])
+                name, total, label = self._parse(line, n)
                 info = dict(modalities=self.modalities, video_id=name, label=label,
                             total_frames=total, start_index=1, modality='RGB')
                 if 'rgb' in self.modalities:
