@@ -22,6 +22,8 @@ PAPER_METRIC = {'karmma/*epic*.py': ('action_top1', 'greater'),
                 'mm2rgb/*': ('top1', 'greater'), 'd3d/*probe*': ('EPE', 'less'),
                 'd3d/*': ('top1', 'greater'),
                 # DMCL / MML: the fused (Σ) accuracy of the modality networks
+                # (Charades is multi-label: mean average precision, MML Tab. 6)
+                'mml/*charades*': ('fused_mAP', 'greater'),
                 'dmcl/*': ('fused_top1', 'greater'), 'mml/*': ('fused_top1', 'greater')}
 
 
