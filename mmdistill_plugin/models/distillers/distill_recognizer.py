@@ -8,7 +8,7 @@ from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
 
-from ..utils import (find_module, load_teacher, recognizer_logits, select_inputs,
+from ..utils import (find_module, load_teacher, preprocess_for, recognizer_logits,
                      set_preprocessor_device, student_loss_and_logits)
 from .feature_distill import FeatureDistillation
 
@@ -195,16 +195,11 @@ class DistillRecognizer(BaseModel):
             self._teacher.eval()
         return self
 
-    def _preprocess(self, model: nn.Module, inputs, data_samples, modality, training):
-        data = dict(inputs=select_inputs(inputs, modality), data_samples=data_samples)
-        data = model.data_preprocessor(data, training)
-        return data['inputs'], data['data_samples']
-
     @torch.no_grad()
     def teacher_logits(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
         """Logits of the frozen teacher on the batch, with its own preprocessing."""
-        t_inputs, t_samples = self._preprocess(
-            self.teacher, inputs, copy.copy(data_samples), self.teacher_modality, False)
+        t_inputs, t_samples = preprocess_for(self.teacher, inputs, data_samples,
+                                             self.teacher_modality, False)
         return recognizer_logits(self.teacher, t_inputs, t_samples, test_mode=False)
 
     @staticmethod
@@ -225,8 +220,8 @@ class DistillRecognizer(BaseModel):
 
     def loss(self, inputs, data_samples) -> dict:
         if self.teacher_cache is not None:
-            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
-                                                   self.student_modality, True)
+            s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
+                                                 self.student_modality, True)
             losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
             teacher_logits = self.cached_teacher_logits(data_samples)
             for name, loss_fn in self.distill_losses.items():
@@ -237,8 +232,8 @@ class DistillRecognizer(BaseModel):
             fd.recording(True)
         try:
             teacher_logits = self.teacher_logits(inputs, data_samples)
-            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
-                                                   self.student_modality, True)
+            s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
+                                                 self.student_modality, True)
             losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
         finally:
             for fd in self.feature_distill.values():
@@ -250,8 +245,8 @@ class DistillRecognizer(BaseModel):
         return losses
 
     def predict(self, inputs, data_samples):
-        s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
-                                               self.student_modality, False)
+        s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
+                                             self.student_modality, False)
         return self.student.predict(s_inputs, s_samples)
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
@@ -260,7 +255,7 @@ class DistillRecognizer(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            s_inputs, s_samples = self._preprocess(self.student, inputs, data_samples,
-                                                   self.student_modality, False)
+            s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
+                                                 self.student_modality, False)
             return recognizer_logits(self.student, s_inputs, s_samples, test_mode=True)
         raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')

@@ -1,5 +1,4 @@
 """A frozen teacher made of several recognizers, each loaded from its own checkpoint."""
-import copy
 from typing import Dict, Mapping, Optional
 
 import torch
@@ -8,8 +7,7 @@ from mmengine.model import BaseModel, ModuleDict
 from mmengine.structures import LabelData
 
 from mmaction.registry import MODELS
-from ..utils import (TeacherCheckpointError, load_teacher, recognizer_logits,
-                     select_inputs)
+from ..utils import TeacherCheckpointError, load_teacher, preprocess_for, recognizer_logits
 
 
 def head_classes(model) -> Optional[Dict[str, int]]:
@@ -180,13 +178,9 @@ class LogitEnsemble(BaseModel):
                       test_mode: bool = False) -> Dict[str, torch.Tensor]:
         """Logits of one member on ``inputs[member modality]`` after its own preprocessor."""
         model = self.members[name]
-        x = select_inputs(inputs, self.member_modality[name])
-        if isinstance(x, torch.Tensor):
-            x = list(x)  # MMAction2's preprocessors stack a list
-        data = model.data_preprocessor(
-            dict(inputs=x, data_samples=copy.copy(data_samples)), False)
-        return recognizer_logits(model, data['inputs'], data['data_samples'],
-                                 test_mode=test_mode)
+        x, samples = preprocess_for(model, inputs, data_samples, self.member_modality[name],
+                                    False)
+        return recognizer_logits(model, x, samples, test_mode=test_mode)
 
     @torch.no_grad()
     def forward_logits(self, inputs, data_samples, test_mode: bool = False

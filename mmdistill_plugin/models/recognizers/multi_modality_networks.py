@@ -1,5 +1,4 @@
 """Several single-modality recognizers trained together (DMCL, Mutual (Modality) Learning)."""
-import copy
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -10,7 +9,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import LabelData
 
 from mmaction.registry import MODELS
-from ..utils import (inflate_state_dict, recognizer_logits, resolve_checkpoint, select_inputs,
+from ..utils import (inflate_state_dict, preprocess_for, recognizer_logits, resolve_checkpoint,
                      teacher_state_dict)
 from .logit_ensemble import head_classes
 
@@ -134,13 +133,9 @@ class MultiModalityNetworks(BaseModel):
         """``[B, C]`` logits of member ``name`` on ``inputs[input_keys[name]]`` after its own
         preprocessor (clip / segment scores averaged per sample)."""
         model = self.members[name]
-        x = select_inputs(inputs, self.input_keys[name])
-        if isinstance(x, torch.Tensor):
-            x = list(x)  # MMAction2's preprocessors stack a list
-        data = model.data_preprocessor(dict(inputs=x, data_samples=copy.copy(data_samples)),
-                                       not test_mode and self.training)
-        logits = recognizer_logits(model, data['inputs'], data['data_samples'],
-                                   test_mode=test_mode)
+        x, samples = preprocess_for(model, inputs, data_samples, self.input_keys[name],
+                                    not test_mode and self.training)
+        logits = recognizer_logits(model, x, samples, test_mode=test_mode)
         if set(logits) != {'item'}:
             raise ValueError(f'member {name!r} has heads {sorted(logits)}; only single-head '
                              'recognizers are supported')

@@ -3,6 +3,7 @@
 Shared by the distillers (``DistillRecognizer``) and the recognizers that hold other
 recognizers (``LogitEnsemble``).
 """
+import copy
 from typing import Dict, Optional
 
 import torch
@@ -51,3 +52,23 @@ def select_inputs(inputs, modality: Optional[str]):
         raise KeyError(f'modality {modality!r} is not in the batch inputs ({have}); add it to '
                        f'the dataset modalities and the pipeline')
     return inputs[modality]
+
+
+def preprocess_for(model: nn.Module, inputs, data_samples, modality: Optional[str],
+                   training: bool):
+    """``(inputs, data_samples)`` for ``model``: :func:`select_inputs` through the model's OWN
+    data preprocessor (its mean/std/format), as every held recognizer (a distiller's student and
+    teacher, an ensemble's or a multi-network model's members) needs.
+
+    A stacked tensor is split into the list MMAction2's preprocessors collate; the list of data
+    samples is copied (shallow), so one model's preprocessor cannot rebind another's list.
+
+    Raises:
+        KeyError: ``inputs`` lacks ``modality`` (from :func:`select_inputs`).
+    """
+    x = select_inputs(inputs, modality)
+    if isinstance(x, torch.Tensor):
+        x = list(x)  # MMAction2's preprocessors stack a list
+    data = model.data_preprocessor(dict(inputs=x, data_samples=copy.copy(data_samples)),
+                                   training)
+    return data['inputs'], data['data_samples']
