@@ -31,13 +31,12 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mmdistill_plugin.models.utils import resolve_checkpoint
+from analysis_runner import add_runner_args, parse_runner_args, test_config
 
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 
@@ -54,16 +53,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write all metrics as JSON here')
     parser.add_argument('--plot', help='with --missing-probs: save a plot here (PNG)')
     parser.add_argument('--work-dir', default='work_dirs/missing_modality_eval')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
-    parser.add_argument('--log-interval', type=int, default=10,
-                        help='log test progress every N iterations')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher (distributed testing)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser, argv)
 
 
 def combinations(modalities):
@@ -85,13 +76,7 @@ def tested_recognizer(runner):
 
 def build_runner(cfg_path, ckpt, work_dir, cfg_options, missing_p=None, seed=0,
                  launcher='none', log_interval=10):
-    cfg = Config.fromfile(cfg_path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.work_dir = work_dir
-    cfg.load_from = resolve_checkpoint(ckpt)
-    cfg.launcher = launcher
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=log_interval)
+    cfg = test_config(cfg_path, ckpt, work_dir, cfg_options, launcher, log_interval)
     if missing_p is not None:
         pipeline = cfg.test_dataloader.dataset.pipeline
         idx = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackMultimodalInputs')

@@ -25,12 +25,11 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmdistill_plugin.models.utils import resolve_checkpoint
+from analysis_runner import add_runner_args, parse_runner_args, test_config
 
 
 def parse_args(argv=None):
@@ -41,27 +40,13 @@ def parse_args(argv=None):
                         help='METHOD of the row the RGB-only rows are compared with')
     parser.add_argument('--work-dir', default='work_dirs/results_table')
     parser.add_argument('--out', help='write the metrics as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
-    parser.add_argument('--log-interval', type=int, default=10,
-                        help='log test progress every N iterations')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher (distributed testing)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser, argv)
 
 
 def test_one(cfg_path, ckpt, work_dir, cfg_options=None, launcher='none', log_interval=10):
     """Metrics dict of ``Runner.test()`` for one config and checkpoint (``'-'``: none)."""
-    cfg = Config.fromfile(cfg_path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.work_dir = work_dir
-    cfg.load_from = None if ckpt in (None, '-') else resolve_checkpoint(ckpt)
-    cfg.launcher = launcher
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=log_interval)
+    cfg = test_config(cfg_path, ckpt, work_dir, cfg_options, launcher, log_interval)
     cfg.test_dataloader.persistent_workers = False
     return Runner.from_cfg(cfg).test()
 
