@@ -257,13 +257,13 @@ class TeacherCacheReader:
 def state_sha256(modules) -> str:
     """SHA-256 of the tensors of ``modules`` (name, dtype, shape, bytes): identifies frozen
     feature extractors by their weights, wherever they were loaded from."""
+    import torch
     h = hashlib.sha256()
     for module in modules:
         for name, t in sorted(module.state_dict().items()):
             t = t.detach().cpu().contiguous()
             h.update(f'{name}:{t.dtype}:{tuple(t.shape)}'.encode())
-            h.update(t.numpy().tobytes() if t.dtype != __import__('torch').bfloat16
-                     else t.float().numpy().tobytes())
+            h.update((t.float() if t.dtype == torch.bfloat16 else t).numpy().tobytes())
     return h.hexdigest()
 
 

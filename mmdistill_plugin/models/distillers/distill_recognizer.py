@@ -1,6 +1,6 @@
 """A frozen teacher distils into a trainable student (the "algorithm" of the distillation)."""
 import copy
-from typing import Dict, Optional, Union
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
@@ -219,19 +219,14 @@ class DistillRecognizer(BaseModel):
                 for h in heads}
 
     def loss(self, inputs, data_samples) -> dict:
-        if self.teacher_cache is not None:
-            s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
-                                                 self.student_modality, True)
-            losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
-            teacher_logits = self.cached_teacher_logits(data_samples)
-            for name, loss_fn in self.distill_losses.items():
-                losses[name] = loss_fn(student_logits, teacher_logits)
-            return losses
-        self.build_teacher()  # no-op once built; hooks the feature-distillation layers
-        for fd in self.feature_distill.values():
+        if self.teacher_cache is None:
+            self.build_teacher()  # no-op once built; hooks the feature-distillation layers
+        for fd in self.feature_distill.values():  # (none with a teacher cache)
             fd.recording(True)
         try:
-            teacher_logits = self.teacher_logits(inputs, data_samples)
+            teacher_logits = (self.cached_teacher_logits(data_samples)
+                              if self.teacher_cache is not None else
+                              self.teacher_logits(inputs, data_samples))
             s_inputs, s_samples = preprocess_for(self.student, inputs, data_samples,
                                                  self.student_modality, True)
             losses, student_logits = student_loss_and_logits(self.student, s_inputs, s_samples)
