@@ -41,18 +41,7 @@ from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
-
-try:
-    from tqdm import tqdm
-except ImportError:  # pragma: no cover - tqdm is a requirement, keep the tool usable anyway
-    def tqdm(it=None, total=None, desc=None, **kwargs):
-        """Progress without tqdm: mmengine's ProgressBar (needs a length)."""
-        from mmengine.utils import ProgressBar
-        items = list(it) if total is None else it
-        bar = ProgressBar(len(items) if total is None else total)
-        for x in items:
-            yield x
-            bar.update()
+from tqdm import tqdm  # a declared requirement (requirements/runtime.txt)
 
 VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')

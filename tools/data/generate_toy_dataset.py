@@ -51,18 +51,7 @@ from multiprocessing import Pool
 
 import cv2
 import numpy as np
-
-try:
-    from tqdm import tqdm
-except ImportError:  # pragma: no cover
-    def tqdm(it=None, total=None, desc=None, **kwargs):
-        """Progress without tqdm: mmengine's ProgressBar (needs a length)."""
-        from mmengine.utils import ProgressBar
-        items = list(it) if total is None else it
-        bar = ProgressBar(len(items) if total is None else total)
-        for x in items:
-            yield x
-            bar.update()
+from tqdm import tqdm  # a declared requirement (requirements/runtime.txt)
 
 FLOW_BOUND = 20.0
 MARKER = '.toy_generated'
