@@ -369,8 +369,9 @@ def plan_sthv2_video(seed, k, label, cfg):
     v = float(rng.uniform(0.35, 0.6) * size / (T - 1))
     v = min(v, (hi - lo) / (T - 1))
     travel = v * (T - 1)
-    along0 = float(rng.uniform(lo, hi - travel)) if dx + dy > 0 else float(
-        rng.uniform(lo + travel, hi))
+    # (max/min: v * (T - 1) can exceed hi - lo by a rounding error when v was clipped)
+    along0 = float(rng.uniform(lo, max(lo, hi - travel))) if dx + dy > 0 else float(
+        rng.uniform(min(hi, lo + travel), hi))
     if dx:
         x0, y0 = along0, float(rng.uniform(lo_y, hi_y))
     else:
