@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DMCL (dmcl.txt) on the toy SSv2 data with RGB, depth and flow: independent, SMCL, CMCL, random
-# teacher and DMCL, each three tiny R(2+1)D-18 networks trained together, then tested; prints a
+# teacher and DMCL, each three slim ResNet3d networks trained together, then tested; prints a
 # table laid out like DMCL Tab. 1 (each modality, Σ, Φ; top-1 in %).
 #   bash tools/dmcl_toy_demo.sh          (SEED=1 for another seed, SKIP_TRAINED=1 reuses runs)
 set -euo pipefail
@@ -31,6 +31,6 @@ for m in independent smcl cmcl random_teacher dmcl; do
     ROWS+=(--row "$m" $wd.test.log)
 done
 echo
-echo "DMCL Tab. 1 layout, toy SSv2 validation (36 videos, 6 classes, chance 16.67), top-1 %:"
+echo "DMCL Tab. 1 layout, toy SSv2 validation (6 classes, chance 16.67), top-1 %:"
 python tools/analysis/ensemble_table.py --columns rgb depth flow "${ROWS[@]}"
 echo "total: $((SECONDS - T0)) s"

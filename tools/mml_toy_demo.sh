@@ -28,7 +28,7 @@ for m in rgb flow ml mml; do   # order matters: each stage reads the previous wo
         > $wd.test.log 2>&1 || { tail -30 $wd.test.log; exit 1; }
 done
 echo
-echo "MML Tab. 7 layout, toy SSv2 validation (36 videos, 6 classes, chance 16.67), top-1 %:"
+echo "MML Tab. 7 layout, toy SSv2 validation (6 classes, chance 16.67), top-1 %:"
 python tools/analysis/ensemble_table.py --columns rgb rgb_b flow \
     --row 'Independent' $W/toy_mml_rgb_sthv2.test.log \
     --row 'Indep. flow' $W/toy_mml_flow_sthv2.test.log \

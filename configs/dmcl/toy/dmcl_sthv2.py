@@ -1,5 +1,6 @@
-# Toy version of configs/dmcl/dmcl_nwucla.py (DMCL, T = 2, λ = 0.5): tiny R(2+1)D-18 RGB, depth
-# and flow networks on the toy SSv2 data with depth (deviations:
+# Toy version of configs/dmcl/dmcl_nwucla.py (DMCL, T = 2, λ = 0.5): slim ResNet3d RGB, depth
+# and flow networks (toy: the same small 3D CNN instead of R(2+1)D-18 for every modality and
+# every scheme) on the toy SSv2 data with depth (deviations and schedule:
 # configs/_base_/datasets/toy_sthv2_dmcl.py).  python tools/train.py configs/dmcl/toy/dmcl_sthv2.py
 _base_ = ['../dmcl_nwucla.py', '../../_base_/datasets/toy_sthv2_dmcl.py']
 model = dict(members=dict(_delete_=True, **_base_.toy_members))

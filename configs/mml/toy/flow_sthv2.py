@@ -4,6 +4,4 @@ _base_ = ['./rgb_sthv2.py']
 model = dict(members=dict(_delete_=True, flow=_base_.toy_flow_member),
              input_keys=dict(_delete_=True),
              member_init=dict(flow=dict(checkpoint='work_dirs/toy_mml_rgb_sthv2',
-                                        prefix='members.rgb.', strict=False)))
-# strict=False: the toy R(2+1)D stem's (2+1)D factorisation is wider for 2 input channels, so
-# its stem does not fit an RGB stem; the mismatching stem tensors keep their random init
+                                        prefix='members.rgb.')))

@@ -7,5 +7,4 @@ model = dict(members=dict(_delete_=True, rgb=_base_.toy_rgb_member, flow=_base_.
              member_init=dict(rgb=dict(checkpoint='work_dirs/toy_mml_ml_sthv2',
                                        prefix='members.rgb.'),
                               flow=dict(checkpoint='work_dirs/toy_mml_ml_sthv2',
-                                        prefix='members.rgb.', strict=False)))
-# strict=False for flow: see flow_sthv2.py (R(2+1)D's stem width depends on its input channels)
+                                        prefix='members.rgb.')))
