@@ -1,4 +1,4 @@
-# Toy version of the paper config in _base_: same method and settings, tiny R(2+1)D streams, the
+# Toy version of the paper config in _base_: same method and settings, slim ResNet3d streams, the
 # toy SSv2 data and a short schedule (deviations: configs/_base_/datasets/toy_sthv2_mm2rgb.py).
 _base_ = ['../baseline_rgb_sthv2.py', '../../_base_/datasets/toy_sthv2_mm2rgb.py']
 model = _base_.toy_d3d_rgb_model

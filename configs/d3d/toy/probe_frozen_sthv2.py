@@ -1,4 +1,4 @@
-# Toy version of the paper config in _base_: same method and settings, tiny R(2+1)D streams, the
+# Toy version of the paper config in _base_: same method and settings, slim ResNet3d streams, the
 # toy SSv2 data and a short schedule (deviations: configs/_base_/datasets/toy_sthv2_mm2rgb.py).
 _base_ = ['../probe_frozen_sthv2.py', '../../_base_/datasets/toy_sthv2_mm2rgb.py']
 # 10 epochs of the toy training set instead of 100K iterations
