@@ -385,11 +385,14 @@ def plot_curves(path, xs, curves, title, xlabel, ylabel='top-1 (%)'):
 # ------------------------------------------------------------------------------- CLI
 def parse_args(description, argv=None):
     p = argparse.ArgumentParser(description=description)
-    p.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (default 3)')
+    p.add_argument('--seeds', type=int, help='seeds 0..N-1 (default 3; 1 with --smoke)')
     p.add_argument('--seed-list', type=int, nargs='+', help='explicit seeds (overrides --seeds)')
     p.add_argument('--out', help='output dir (default work_dirs/reproduce/<method>)')
     p.add_argument('--epochs', type=int, help='override every run\'s max_epochs (smoke only: '
                    'the tables use the configs\' schedules)')
     p.add_argument('--smoke', action='store_true',
                    help='tiny data, 2 epochs: checks that the suite runs end to end')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = 1 if args.smoke else 3
+    return args

@@ -23,13 +23,15 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--only', nargs='+', choices=SUITES, default=SUITES)
     p.add_argument('--out', default='work_dirs/reproduce')
-    p.add_argument('--seeds', type=int, default=3)
+    p.add_argument('--seeds', type=int, help='default 3 (1 with --smoke)')
     p.add_argument('--smoke', action='store_true')
     a = p.parse_args(argv)
     parts = []
     for name in a.only:
         out = osp.join(a.out, name)
-        cmd = [sys.executable, osp.join(HERE, f'{name}.py'), '--out', out, '--seeds', str(a.seeds)]
+        cmd = [sys.executable, osp.join(HERE, f'{name}.py'), '--out', out]
+        if a.seeds:
+            cmd += ['--seeds', str(a.seeds)]
         if a.smoke:
             cmd.append('--smoke')
         t0 = time.time()
