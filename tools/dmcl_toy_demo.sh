@@ -20,7 +20,7 @@ for m in independent smcl cmcl random_teacher dmcl; do
     if [ "${SKIP_TRAINED:-0}" != 1 ] || [ ! -f "$wd/last_checkpoint" ]; then
         t0=$SECONDS
         echo "== training $cfg → $wd"
-        python tools/train.py $cfg --work-dir $wd --seed "$SEED" > $wd.log 2>&1 \
+        python tools/train.py $cfg --work-dir $wd --seed "$SEED" --deterministic > $wd.log 2>&1 \
             || { tail -30 $wd.log; exit 1; }
         grep 'Epoch(train)' $wd.log | tail -1 | grep -o 'winner_rate.*' || true
         echo "   $((SECONDS - t0)) s"

@@ -17,14 +17,14 @@ CACHED=0
 
 python tools/data/generate_toy_dataset.py --out-dir data/toy --datasets epic --seed 0
 for name in teacher baseline baseline_delta; do
-    python tools/train.py configs/karmma/toy/${name}_epic.py --work-dir $W/toy_${name}_epic --seed $SEED
+    python tools/train.py configs/karmma/toy/${name}_epic.py --work-dir $W/toy_${name}_epic --seed $SEED --deterministic
 done
 if [ $CACHED = 1 ]; then
     python tools/cache_teacher.py configs/karmma/toy/student_epic.py --views $VIEWS \
         --out $W/toy_teacher_epic_cache --seed $SEED
-    python tools/train.py configs/karmma/toy/student_epic_cached.py --work-dir $W/toy_student_epic --seed $SEED
+    python tools/train.py configs/karmma/toy/student_epic_cached.py --work-dir $W/toy_student_epic --seed $SEED --deterministic
 else
-    python tools/train.py configs/karmma/toy/student_epic.py --work-dir $W/toy_student_epic --seed $SEED
+    python tools/train.py configs/karmma/toy/student_epic.py --work-dir $W/toy_student_epic --seed $SEED --deterministic
 fi
 python tools/analysis/missing_modality_eval.py \
     --model KARMMA_T configs/karmma/toy/teacher_epic.py $W/toy_teacher_epic \

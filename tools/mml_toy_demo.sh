@@ -20,7 +20,7 @@ for m in rgb flow ml mml; do   # order matters: each stage reads the previous wo
     if [ "${SKIP_TRAINED:-0}" != 1 ] || [ ! -f "$wd/last_checkpoint" ]; then
         t0=$SECONDS
         echo "== training $cfg → $wd"
-        python tools/train.py $cfg --work-dir $wd --seed "$SEED" > $wd.log 2>&1 \
+        python tools/train.py $cfg --work-dir $wd --seed "$SEED" --deterministic > $wd.log 2>&1 \
             || { tail -30 $wd.log; exit 1; }
         echo "   $((SECONDS - t0)) s"
     fi

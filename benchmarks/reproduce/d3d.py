@@ -31,7 +31,6 @@ import sys
 
 sys.path.insert(0, osp.dirname(__file__))
 from common import Suite, fmt_pm, parse_args, plot_bars  # noqa: E402
-from _rm_utils import smoke_one_seed  # noqa: E402
 
 CFG = 'configs/d3d/toy'
 KEYS = ['top1', 'top5']
@@ -70,7 +69,6 @@ class D3DSuite(Suite):
 
 def main(argv=None):
     args = parse_args('D3D (distilled 3D networks) on the toy SSv2 data', argv)
-    smoke_one_seed(args, argv)
     suite = D3DSuite('d3d', args)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:

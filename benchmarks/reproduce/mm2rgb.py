@@ -33,7 +33,6 @@ from pathlib import Path
 
 sys.path.insert(0, osp.dirname(__file__))
 from common import Suite, parse_args, plot_bars  # noqa: E402
-from _rm_utils import smoke_one_seed  # noqa: E402
 
 CFG = 'configs/mm2rgb/toy'
 KEYS = ['top1', 'top5']
@@ -95,7 +94,6 @@ def test_metrics(suite, cfg_file, run, seed, keys):
 
 def main(argv=None):
     args = parse_args('Multimodal teacher -> RGB student (Table 1) on the toy SSv2 data', argv)
-    smoke_one_seed(args, argv)
     suite = Suite('mm2rgb', args)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:
