@@ -128,8 +128,11 @@ def efficiency(suite, seed):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args('KARMMA seeded reproduction (Tab. 1, Fig. 4, Tab. 4) on the toy EPIC data',
                       argv)
+    if args.smoke and not args.seed_list and not any(a.startswith('--seeds') for a in argv):
+        args.seed_list = [0]  # --smoke: one seed unless seeds are asked for
     suite = Suite('karmma', args)
     suite.generate_data(('epic', ))
     theta = theta_value()
