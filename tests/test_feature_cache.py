@@ -60,7 +60,9 @@ def token_model(ckpt, cache_dir):
 def test_tokens_give_the_logits_of_the_backbones_on_the_same_view(features):
     root, ckpt, cache_dir = features
     reader = TeacherCacheReader(cache_dir, group='tokens')
-    assert reader.heads == dict(rgb=[32, 96], flow=[32, 96], audio=[32, 48])
+    # toy teacher: Θ tokens per modality; 4 × 24 CNN channels (video, flow), 48 (AST audio)
+    theta = Config.fromfile(str(REPO / 'configs/_base_/datasets/toy_epic.py')).toy_theta
+    assert reader.heads == dict(rgb=[theta, 96], flow=[theta, 96], audio=[theta, 48])
     cfg = frozen_teacher_cfg()
     with _cwd(root):
         cached = DATASETS.build(dict(type='FeatureCacheDataset', cache=cache_dir,

@@ -48,6 +48,7 @@ NO_THETA_RUN = 'toy_student_epic_theta_none'
 ALL = 'V+F+A'
 MISSING = ['V+F', 'V+A', 'F+A', 'V', 'F', 'A']   # Tab. 1 order of missing_modality_eval
 PROBS = [0.0, 0.3, 0.6, 0.9]     # Fig. 4 (paper: 0 to 90 %); p=0 is the Tab. 1 V+F+A test
+SMOKE_PROBS = [0.0, 0.9]         # --smoke: one sweep test per model (each builds a runner)
 # Test data in the main process: each test run would otherwise spawn its workers anew (~5 s).
 EVAL_OPTIONS = ['--cfg-options', 'test_dataloader.num_workers=0',
                 'test_dataloader.persistent_workers=False']
@@ -72,7 +73,7 @@ def theta_value():
     return int(Config.fromfile(str(REPO / 'configs/_base_/datasets/toy_epic.py')).toy_theta)
 
 
-def evaluate(suite, seed):
+def evaluate(suite, seed, probs=PROBS):
     """Tab. 1 and Fig. 4 tests of the seed's Baseline, Baseline w/ δ and KARMMA_S (the paper
     tests KARMMA_T with all modalities only: its final validation); records their rows."""
     models = []
@@ -90,7 +91,7 @@ def evaluate(suite, seed):
                    for a in models[i:i + 4]]
     if not fig4.exists():
         suite.run_cmd([sys.executable, 'tools/analysis/missing_modality_eval.py', *fig4_models,
-                       '--missing-probs', *[str(p) for p in PROBS if p > 0], '--seed', str(seed),
+                       '--missing-probs', *[str(p) for p in probs if p > 0], '--seed', str(seed),
                        '--work-dir', str(ev / 'fig4'), '--log-interval', '1000',
                        '--out', str(fig4) + '.tmp', *EVAL_OPTIONS], ev / 'fig4.log')
         (ev / 'fig4.json.tmp').rename(fig4)
@@ -101,7 +102,7 @@ def evaluate(suite, seed):
             metrics[f'missing_mean/{k}'] = sum(t1[row][c][k] for c in MISSING) / len(MISSING)
         if row in f4:
             metrics.update({f'p={p:g}/action_top1': f4[row][f'{p:g}']['action_top1']
-                            for p in PROBS if p > 0})
+                            for p in probs if p > 0})
             metrics['p=0/action_top1'] = metrics[f'{ALL}/action_top1']
         suite.record(row, seed, metrics)
         a = metrics[f'{ALL}/action_top1']
@@ -128,11 +129,15 @@ def efficiency(suite, seed):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args('KARMMA seeded reproduction (Tab. 1, Fig. 4, Tab. 4) on the toy EPIC data',
                       argv)
+    if args.smoke and not args.seed_list and not any(a.startswith('--seeds') for a in argv):
+        args.seed_list = [0]  # --smoke: one seed unless seeds are asked for
     suite = Suite('karmma', args)
     suite.generate_data(('epic', ))
     theta = theta_value()
+    probs = SMOKE_PROBS if args.smoke else PROBS
     row_theta, row_none = f'KARMMA_S (Θ={theta})', 'KARMMA_S (Θ=None)'
     for seed in suite.seeds:
         for row, cfg, run in TAB1:
@@ -142,7 +147,7 @@ def main(argv=None):
                 suite.record(row, seed, {f'{ALL}/{k}': v for k, v in m.items()})
         suite.train(f'{TOY}/student_epic.py', NO_THETA_RUN, seed, KEYS,
                     options=no_theta_options(), row=row_none)
-        evaluate(suite, seed)
+        evaluate(suite, seed, probs)
     cost = efficiency(suite, suite.seeds[0])
 
     # ---- claims
@@ -169,8 +174,8 @@ def main(argv=None):
                    suite.table([f'drop:{r}' for r in rows[1:]], ['drop'], ['drop'])))
     tables.append(('Fig. 4 (action top-1 %, each modality of each clip missing with '
                    'probability p)',
-                   suite.table(FIG4_ROWS, [f'p={p:g}/action_top1' for p in PROBS],
-                               [f'p={p:g}' for p in PROBS])))
+                   suite.table(FIG4_ROWS, [f'p={p:g}/action_top1' for p in probs],
+                               [f'p={p:g}' for p in probs])))
     n_tok = no_theta_options()['model']['student']['fusion']['num_tokens']['rgb']
     tab4 = ['| token reduction | tokens per modality | GFLOPs / clip | CPU latency (ms / clip) | '
             'action top-1 | verb top-1 | noun top-1 |', '|---|---:|---:|---:|---:|---:|---:|']
@@ -191,9 +196,9 @@ def main(argv=None):
     tables.append(('Tab. 4 (KARMMA_S, all modalities; Θ-Average vs all tokens)', '\n'.join(tab4)))
 
     # ---- Fig. 4 curves
-    fig = plot_curves(suite.out / 'karmma_fig4_missing_prob.png', [100 * p for p in PROBS],
+    fig = plot_curves(suite.out / 'karmma_fig4_missing_prob.png', [100 * p for p in probs],
                       {r: [[100 * v for v in suite.values(r, f'p={p:g}/action_top1')]
-                           for p in PROBS] for r in FIG4_ROWS},
+                           for p in probs] for r in FIG4_ROWS},
                       f'KARMMA Fig. 4 (toy EPIC, {len(suite.seeds)} seeds, mean ± std)',
                       'probability of a missing modality (%)', 'action top-1 (%)')
     with open(suite.data_dir / 'epic/annotations/EPIC_100_validation.csv') as f:
