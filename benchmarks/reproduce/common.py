@@ -314,7 +314,8 @@ class Suite:
 
         Args:
             tables (list[tuple[str, str]]): (title, markdown table) pairs.
-            figures (list[str]): PNG files already written (listed in the summary).
+            figures (list[str]): PNG files already written under ``<out>`` (linked from the
+                summary by their file names).
         """
         wall = time.time() - self.t0
         train_s = sum(t for per in self.run_times.values() for t in per.values())
@@ -326,7 +327,7 @@ class Suite:
         text = head + '\n' + body + '\n\nClaims (percentage points, paired over seeds):\n\n' \
             + self.claims_table() + '\n'
         if figures:
-            text += '\n' + '\n'.join(f'![{osp.basename(f)}]({f})' for f in figures) + '\n'
+            text += '\n' + '\n'.join(f'![{osp.basename(f)}]({osp.basename(f)})' for f in figures) + '\n'
         (self.out / 'summary.md').write_text(text)
         payload = dict(method=self.name, seeds=self.seeds, data_scale=self.scale,
                        epochs_override=self.epochs, wall_s=round(wall, 1), results=self.results,
