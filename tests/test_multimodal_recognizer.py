@@ -117,3 +117,46 @@ def test_a_modality_missing_for_the_whole_batch_is_not_computed_at_test_time():
     batch = copy.deepcopy(tiny_batch(2, mask=dict(rgb=True, flow=True, audio=False)))
     model(**model.data_preprocessor(batch, True), mode='loss')
     assert calls == ['audio']
+
+
+def test_modality_order_survives_a_config_round_trip(tmp_path):
+    """mmengine's Config.dump sorts dict keys, so a dumped config (every work dir's ``*.py``)
+    lists the fusion's ``in_channels`` as audio, flow, rgb. The recognizer passes its own
+    ``modalities`` order to the fusion block, so the mask columns, the learned modality tokens
+    and the output rows keep their meaning: the same weights give the same logits with a
+    modality dropped. (Before the fix the dumped model read "flow and audio missing" as
+    "rgb and flow missing" and gave every clip the same scores.)"""
+    from mmengine.config import Config
+    cfg = tiny_recognizer()
+    cfg['fusion']['in_channels'] = dict(reversed(list(cfg['fusion']['in_channels'].items())))
+    cfg['fusion']['num_tokens'] = dict(reversed(list(cfg['fusion']['num_tokens'].items())))
+    assert list(cfg['fusion']['in_channels']) != list(cfg['modalities'])
+    Config(dict(model=cfg)).dump(str(tmp_path / 'cfg.py'))
+    dumped = Config.fromfile(str(tmp_path / 'cfg.py')).model.to_dict()
+    torch.manual_seed(0)
+    ref = MODELS.build(tiny_recognizer()).eval()
+    other = MODELS.build(dumped).eval()
+    assert other.fusion.modalities == ref.fusion.modalities == tuple(ref.modalities)
+    other.load_state_dict(ref.state_dict())
+    batch = tiny_batch(3)
+    for m in ref.modalities:
+        batch['inputs'][m] = [torch.randn_like(x) * 50 for x in batch['inputs'][m]]
+    for drop in ([], [ref.modalities[1]], list(ref.modalities[1:])):
+        ref.test_cfg['drop_modalities'] = other.test_cfg['drop_modalities'] = drop
+        with torch.no_grad():
+            a = run(ref, batch, 'tensor')
+            b = run(other, batch, 'tensor')
+        for k in a:
+            assert torch.allclose(a[k], b[k], atol=1e-6), (drop, k)
+        if len(drop) == len(ref.modalities) - 1:   # one modality left: scores still vary
+            assert all(v.std(0).max() > 1e-4 for v in a.values()), drop
+
+
+def test_fusion_order_other_than_the_recognizers_is_refused():
+    cfg = tiny_recognizer()
+    cfg['fusion']['modalities'] = tuple(reversed(cfg['modalities']))
+    with pytest.raises(ValueError, match='must be in the order of model.modalities'):
+        MODELS.build(cfg)
+    cfg['fusion']['modalities'] = ('rgb', )
+    with pytest.raises(ValueError, match='each once'):
+        MODELS.build(cfg)

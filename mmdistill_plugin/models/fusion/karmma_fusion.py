@@ -1,6 +1,6 @@
 # Copyright (c) mmdistill contributors.
 """KARMMA fusion block (KARMMA §3.2, §3.4 Eq. 6, supplementary B)."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -67,6 +67,12 @@ class KARMMAFusionBlock(BaseModule):
         drop (float): dropout on residual branches / FFN hidden layer.
         ffn_ratio (float): FFN hidden size / ``D``.
         strategy (str): one of ``'B1'..'B5'``, ``'none'``, ``'ignore'``.
+        modalities (Sequence[str], optional): the modality order (mask
+            columns, output rows, rows of the learned modality tokens).
+            Defaults to the key order of ``in_channels``, which a config
+            round trip does not keep (mmengine's ``Config.dump`` sorts dict
+            keys), so :class:`MultimodalRecognizer` always passes its own
+            ``modalities`` here.
         init_cfg (dict | list | None): mmengine init config.
 
     Raises:
@@ -84,6 +90,7 @@ class KARMMAFusionBlock(BaseModule):
                  drop: float = 0.0,
                  ffn_ratio: float = 4.0,
                  strategy: str = 'B5',
+                 modalities: Optional[Sequence[str]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if strategy not in STRATEGIES:
@@ -100,7 +107,12 @@ class KARMMAFusionBlock(BaseModule):
                 raise ValueError(
                     f'modality {m!r}: in_channels ({in_channels[m]}) and '
                     f'num_tokens ({num_tokens[m]}) must be positive')
-        self.modalities: Tuple[str, ...] = tuple(in_channels)
+        if modalities is None:
+            modalities = tuple(in_channels)
+        elif sorted(modalities) != sorted(in_channels):
+            raise ValueError(f'modalities {list(modalities)} must name the keys of '
+                             f'in_channels / num_tokens {list(in_channels)}, each once')
+        self.modalities: Tuple[str, ...] = tuple(modalities)
         self.in_channels = {m: int(in_channels[m]) for m in self.modalities}
         self.num_tokens = {m: int(num_tokens[m]) for m in self.modalities}
         self.embed_dims = embed_dims

@@ -129,7 +129,13 @@ class MultimodalRecognizer(BaseModel):
             raise ValueError(f'no backbone configured for modalities {missing}')
         self.backbones = ModuleDict({m: MODELS.build(backbones[m]) for m in self.modalities})
         self.neck = MODELS.build(neck) if neck is not None else None
-        self.fusion = MODELS.build(fusion)
+        self.fusion = MODELS.build(self._fusion_cfg(fusion))
+        fusion_order = getattr(self.fusion, 'modalities', None)
+        if fusion_order is not None and tuple(fusion_order) != self.modalities:
+            # the modality mask is built in self.modalities' order: a fusion block in another
+            # order would read "audio missing" as "rgb missing"
+            raise ValueError(f'fusion.modalities {tuple(fusion_order)} must be in the order of '
+                             f'model.modalities {self.modalities}')
         self.cls_head = MODELS.build(cls_head)
         self.align_loss = MODELS.build(align_loss) if align_loss is not None else None
         if self.align_loss is not None and align_anchor not in self.modalities:
@@ -217,6 +223,19 @@ class MultimodalRecognizer(BaseModel):
         parsed, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(parsed)
         return log_vars
+
+    def _fusion_cfg(self, fusion: dict) -> dict:
+        """The fusion config with ``modalities=self.modalities`` when its class takes that
+        argument (:class:`KARMMAFusionBlock`): the modality order must not come from the key
+        order of ``in_channels``, which mmengine's ``Config.dump`` sorts (the ``<work_dir>/*.py``
+        config of every run is such a dump)."""
+        import inspect
+        fusion = dict(fusion)
+        cls = fusion.get('type')
+        cls = MODELS.get(cls) if isinstance(cls, str) else cls
+        if cls is not None and 'modalities' in inspect.signature(cls.__init__).parameters:
+            fusion.setdefault('modalities', self.modalities)
+        return fusion
 
     def extract_tokens(self, inputs: Inputs, skip: Sequence[str] = ()) -> Dict[str, torch.Tensor]:
         """Each modality's reduced tokens ``dict(m -> [B·N, k_m, C_m])`` (backbone → tokens →
