@@ -39,13 +39,16 @@ def test_suite_smoke(name, tmp_path):
         assert c['n'] == 1 and c['verdict'].endswith('(1 seed)'), c
         assert c['a'] in rows and c['b'] in rows, c
         assert len(c['diffs']) == 1
-    # every run was trained for the smoke's 2 epochs with the suite's seed
+    # every trained run ran the smoke's 2 epochs on the suite's data (test-only runs, e.g.
+    # mm2rgb's logit-ensemble teachers, have no training loop)
     configs = list(tmp_path.glob('seed0/*/config.py'))
-    assert configs
+    trained = [c for c in configs if (c.parent / 'last_checkpoint').exists()]
+    assert trained
     for cfg in configs:
         text = cfg.read_text()
-        assert 'max_epochs=2' in text.replace(' ', ''), cfg
         assert "'data/toy/" not in text, cfg
+        if cfg in trained:
+            assert 'max_epochs=2,' in text.replace(' ', ''), cfg
     assert list(tmp_path.glob('*.png')), 'no figure written'
     summary = (tmp_path / 'summary.md').read_text()
     assert 'seeds [0]' in summary and '(1 seed)' in summary
