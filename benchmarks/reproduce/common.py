@@ -173,12 +173,23 @@ class Suite:
         gen = REPO / 'tools/data/generate_toy_dataset.py'
         want = dict(datasets=list(datasets), args=scale_args,
                     generator_sha256=hashlib.sha256(gen.read_bytes()).hexdigest())
-        if stamp.exists() and json.loads(stamp.read_text()) == want:
-            return
-        self.run_cmd([sys.executable, 'tools/data/generate_toy_dataset.py', '--out-dir',
-                      str(self.data_dir), '--seed', '0', '--datasets', *datasets, *scale_args],
-                     self.out / 'generate_data.log')
-        stamp.write_text(json.dumps(want))
+        if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+            self.run_cmd([sys.executable, 'tools/data/generate_toy_dataset.py', '--out-dir',
+                          str(self.data_dir), '--seed', '0', '--datasets', *datasets,
+                          *scale_args], self.out / 'generate_data.log')
+            stamp.write_text(json.dumps(want))
+        self.extra['val_items'] = self._count_val_items(datasets)
+
+    def _count_val_items(self, datasets):
+        """Validation videos / segments of the generated datasets (reported in the summary)."""
+        n = 0
+        if 'epic' in datasets:
+            with open(self.data_dir / 'epic/annotations/EPIC_100_validation.csv') as f:
+                n += sum(1 for _ in f) - 1   # header row
+        if 'sthv2' in datasets:
+            with open(self.data_dir / 'sthv2/annotations/validation.json') as f:
+                n += len(json.load(f))
+        return n
 
     # ---- running
     def run_cmd(self, cmd, log):

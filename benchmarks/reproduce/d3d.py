@@ -24,7 +24,6 @@ Usage::
     python benchmarks/reproduce/d3d.py                    # 3 seeds, work_dirs/reproduce/d3d
     python benchmarks/reproduce/d3d.py --smoke --out /tmp/d3d_smoke
 """
-import json
 import math
 import os.path as osp
 import sys
@@ -89,8 +88,6 @@ def main(argv=None):
         plot_bars(suite.out / 'd3d_top1.png', suite, ACTION_ROWS, 'top1', 'D3D toy: top-1'),
         plot_bars(suite.out / 'd3d_probe_epe.png', suite, PROBE_ROWS, 'EPE',
                   'D3D toy flow probe: EPE (lower is better)', ylabel='EPE (px)', scale=1.0)]
-    with open(suite.data_dir / 'sthv2' / 'annotations' / 'validation.json') as f:
-        suite.extra['val_items'] = len(json.load(f))
     suite.extra['labels'] = LABELS
     tables = [('Action recognition (toy SSv2, top-1 / top-5 %)',
                suite.table(ACTION_ROWS, KEYS, ['top-1 (%)', 'top-5 (%)'])),

@@ -23,7 +23,6 @@ Usage::
     python benchmarks/reproduce/dmcl.py                 # 3 seeds, work_dirs/reproduce/dmcl
     python benchmarks/reproduce/dmcl.py --smoke --out /tmp/dmcl_smoke
 """
-import json
 import os.path as osp
 import sys
 
@@ -39,9 +38,6 @@ ROWS = ['independent', 'smcl', 'cmcl', 'random_teacher', 'dmcl']
 
 def main(argv=None):
     args = parse_args('DMCL Table 1 / 2 (MCL training schemes) on the toy SSv2 data', argv)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if args.smoke and not args.seed_list and '--seeds' not in argv:
-        args.seed_list = [0]  # --smoke: one seed unless asked (common.parse_args defaults to 3)
     suite = Suite('dmcl', args)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:
@@ -60,8 +56,6 @@ def main(argv=None):
                          ylabel='Σ top-1 (%)'),
                plot_bars(suite.out / 'dmcl_rgb_top1.png', suite, ROWS, 'rgb_top1',
                          'DMCL toy Table 1: RGB network', ylabel='RGB top-1 (%)')]
-    with open(suite.data_dir / 'sthv2' / 'annotations' / 'validation.json') as f:
-        suite.extra['val_items'] = len(json.load(f))
     table = suite.table(ROWS, KEYS, HEADERS)
     return suite.finish([('Table 1 / 2 (toy SSv2 with depth, top-1 %; chance 16.7)', table)],
                         figures)

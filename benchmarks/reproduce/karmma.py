@@ -129,11 +129,8 @@ def efficiency(suite, seed):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args('KARMMA seeded reproduction (Tab. 1, Fig. 4, Tab. 4) on the toy EPIC data',
                       argv)
-    if args.smoke and not args.seed_list and not any(a.startswith('--seeds') for a in argv):
-        args.seed_list = [0]  # --smoke: one seed unless seeds are asked for
     suite = Suite('karmma', args)
     suite.generate_data(('epic', ))
     theta = theta_value()
@@ -201,8 +198,6 @@ def main(argv=None):
                            for p in probs] for r in FIG4_ROWS},
                       f'KARMMA Fig. 4 (toy EPIC, {len(suite.seeds)} seeds, mean ± std)',
                       'probability of a missing modality (%)', 'action top-1 (%)')
-    with open(suite.data_dir / 'epic/annotations/EPIC_100_validation.csv') as f:
-        suite.extra['val_items'] = sum(1 for _ in f) - 1
     suite.extra['missing_mean_std'] = {
         r: mean_std([100 * v for v in suite.values(r, 'missing_mean/action_top1')])
         for r in rows[1:]}

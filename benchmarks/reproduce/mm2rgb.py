@@ -126,7 +126,6 @@ def main(argv=None):
 
     figures = [plot_bars(suite.out / 'mm2rgb_top1.png', suite, ROWS, 'top1',
                          'mm2rgb toy Table 1: top-1')]
-    suite.extra['val_items'] = _val_items(suite)
     suite.extra['modalities'] = MODALITIES
     table = suite.table(ROWS, KEYS, ['top-1 (%)', 'top-5 (%)'])
     # modalities at inference, as in Table 1
@@ -136,11 +135,6 @@ def main(argv=None):
     for i, r in enumerate(ROWS):
         lines[i + 2] = lines[i + 2].replace(f'| {r} |', f'| {r} | {MODALITIES[r]} |', 1)
     return suite.finish([('Table 1 (toy SSv2, top-1 / top-5 %)', '\n'.join(lines))], figures)
-
-
-def _val_items(suite):
-    with open(suite.data_dir / 'sthv2' / 'annotations' / 'validation.json') as f:
-        return len(json.load(f))
 
 
 if __name__ == '__main__':

@@ -32,7 +32,6 @@ Usage::
     python benchmarks/reproduce/mml.py                 # 3 seeds, work_dirs/reproduce/mml
     python benchmarks/reproduce/mml.py --smoke --out /tmp/mml_smoke
 """
-import json
 import os.path as osp
 import sys
 
@@ -53,9 +52,6 @@ HEADERS = ['RGB top-1 (%)', '2nd RGB top-1 (%)', 'flow top-1 (%)', 'Σ (%)', 'Φ
 
 def main(argv=None):
     args = parse_args('Mutual (Modality) Learning (Tab. 7) on the toy SSv2 data', argv)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if args.smoke and not args.seed_list and '--seeds' not in argv:
-        args.seed_list = [0]  # --smoke: one seed unless asked (common.parse_args defaults to 3)
     suite = Suite('mml', args)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:
@@ -70,8 +66,6 @@ def main(argv=None):
     rgb_rows = ['independent_rgb', 'ml', 'mml']
     figures = [plot_bars(suite.out / 'mml_rgb_top1.png', suite, rgb_rows, 'rgb_top1',
                          'MML toy: RGB network', ylabel='RGB top-1 (%)')]
-    with open(suite.data_dir / 'sthv2' / 'annotations' / 'validation.json') as f:
-        suite.extra['val_items'] = len(json.load(f))
     table = suite.table(ROWS, COLUMNS, HEADERS)
     return suite.finish([('Tab. 7 layout (toy SSv2, top-1 %; chance 16.7; – = not in the run)',
                           table)], figures)
