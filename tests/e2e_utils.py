@@ -8,8 +8,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_tool(args, cwd, timeout=600, env=None, check=True):
-    """Run ``python <args>`` (a path under the repo, then its arguments) in ``cwd``."""
-    full_env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1', **(env or {}))
+    """Run ``python <args>`` (a path under the repo, then its arguments) in ``cwd``.
+
+    The repo goes first on ``PYTHONPATH``; an inherited ``PYTHONPATH`` is kept after it (a GPU
+    device machine's carried wheels live there: tools/gpu_check.py)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p)
+    full_env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS='1', **(env or {}))
     proc = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:

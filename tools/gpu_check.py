@@ -613,16 +613,22 @@ PAIRS = dict(
 
 
 def _peak_and_time(dev, name, fn, batches, warmup):
-    """``(median ms, peak MiB, resident MiB before)`` of ``fn(batch)`` over ``batches``."""
+    """``(median ms, peak MiB, resident MiB)`` of ``fn(batch)`` over ``batches[warmup:]``.
+
+    The ``warmup`` batches run first (cuDNN autotuning, lazy optimizer state); then the peak
+    is reset, so ``peak`` = ``torch.cuda.max_memory_allocated`` over the timed steps and
+    ``resident`` = what was allocated before them (weights, gradients, optimizer state)."""
     import torch
     from distill_overhead import timed  # benchmarks/distill_overhead.py
+    for b in batches[:warmup]:
+        fn(b)
     resident = None
     if dev == 'cuda':
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
         resident = torch.cuda.memory_allocated() / 2 ** 20
-    sec = timed({name: fn}, batches, warmup)[name]
+    sec = timed({name: fn}, batches[warmup:], 0)[name]
     peak = torch.cuda.max_memory_allocated() / 2 ** 20 if dev == 'cuda' else None
     return 1000 * sec, peak, resident
 
