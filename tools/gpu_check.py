@@ -114,6 +114,7 @@ class Run:
         self.env = dict(os.environ, PYTHONUNBUFFERED='1')
         self.cuda = None  # known after install
         self.info = {}
+        self.reserve = 0
 
     def left(self):
         return self.deadline - time.monotonic()
@@ -290,7 +291,9 @@ def measure_step(run, name):
            '--iters', str(iters), '--warmup', str(warmup)]
     if not run.cuda or a.toy:
         cmd.append('--toy')
-    rc, out = run.sh(name, [sys.executable, *cmd], a.measure_timeout)
+    # keep --toy-reserve-s of the budget for the toy steps that follow (when any do)
+    limit = min(a.measure_timeout, max(60, run.left() - run.reserve))
+    rc, out = run.sh(name, [sys.executable, *cmd], limit)
     data = {}
     if osp.exists(result):
         with open(result) as f:
@@ -447,6 +450,9 @@ def main_driver(args):
             record(run, s, dict(status='skipped', reason='needs install (failed)'),
                    time.monotonic())
     else:
+        run.reserve = args.toy_reserve_s if any(
+            s not in MEASURE_STEPS and s != 'install' for s in steps) else 0
+        print(f'[gpu_check] {run.reserve:.0f} s of the budget kept for the toy steps', flush=True)
         for s in [s for s in steps if s in MEASURE_STEPS]:
             guarded(run, s, lambda s=s: measure_step(run, s))
         fns = _toy_step_fns(run)
@@ -820,6 +826,8 @@ def parse_args(argv=None):
                    help='toy steps at a time (default 4 with CUDA, 1 without)')
     p.add_argument('--port', type=int, default=29563, help='dist_train master port')
     p.add_argument('--toy-timeout', type=float, default=180)
+    p.add_argument('--toy-reserve-s', type=float, default=150,
+                   help='budget the measurements leave for the toy steps')
     p.add_argument('--pytest-timeout', type=float, default=360)
     p.add_argument('--measure-timeout', type=float, default=180)
     p.add_argument('--fail-step', dest='fail_steps', action='append', default=[],
