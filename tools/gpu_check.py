@@ -279,7 +279,8 @@ def _restore_numpy(site, moved):
 def measure_step(run, name):
     """Run the measurement ``name`` in a worker process; its JSON result is the step's."""
     a = run.args
-    iters, warmup = a.iters, a.warmup
+    iters = a.iters or (20 if run.cuda else 2)
+    warmup = a.warmup if a.warmup is not None else (5 if run.cuda else 1)
     if run.cuda and run.left() < 200:
         iters, warmup = max(5, iters // 2), max(2, warmup // 2)
     if run.cuda and run.left() < 100:
@@ -643,6 +644,7 @@ def worker_pair(kind, args):
     """Student step, online and cached distillation steps (mm2rgb, KARMMA) or the joint step
     of DMCL's networks, at the paper's batch (halved on out-of-memory, recorded)."""
     import copy
+    import gc
 
     import torch
     from mmengine.config import Config
@@ -721,12 +723,14 @@ def worker_pair(kind, args):
         except torch.cuda.OutOfMemoryError as e:
             notes.append(f'batch {bs}: out of memory ({str(e)[:200]})')
             print(notes[-1], flush=True)
-            ms = []
-            model = batches = None
-            torch.cuda.empty_cache()
             if bs == 1:
                 raise
-            bs //= 2
+        # out of memory: free everything of this try (outside the except block, whose
+        # traceback holds the frames), then halve the batch
+        ms, model, batches, student, opt_s, opt, cached = [], None, None, None, None, None, None
+        gc.collect()
+        torch.cuda.empty_cache()
+        bs //= 2
     for m in ms:
         if bs != paper_bs and not toy:
             m['note'] = (m.get('note', '') + f' batch shrunk from the paper\'s {paper_bs} '
@@ -840,11 +844,8 @@ def parse_args(argv=None):
     p.add_argument('--paper', action='store_true', help=argparse.SUPPRESS)  # paper shapes on CPU
     p.add_argument('--batch', type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    cuda_likely = shutil.which('nvidia-smi') is not None
-    if a.iters is None:
-        a.iters = 20 if cuda_likely else 2
-    if a.warmup is None:
-        a.warmup = 5 if cuda_likely else 1
+    if a.worker:  # the driver passes both; alone, a worker takes the CPU defaults
+        a.iters, a.warmup = a.iters or 2, 1 if a.warmup is None else a.warmup
     a.out = osp.abspath(a.out)
     a.work_dir = osp.abspath(a.work_dir)
     return a
