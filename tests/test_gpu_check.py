@@ -36,6 +36,19 @@ def test_closure_adds_prerequisites_unless_their_outputs_exist(tmp_path):
         'measure_dmcl', 'toy_student_fp32', 'toy_test']
 
 
+def test_default_cuda_run_trains_each_toy_student_once():
+    """On CUDA, tests/test_gpu_smoke.py (pytest_gpu) trains the fp32 and AMP students and tests
+    one: a default run leaves out the toy steps doing the same (the first device run ran out of
+    its budget doing both); an explicit --steps list, or a CPU run, keeps them."""
+    gc = _load()
+    steps = gc.closure(list(gc.STEP_ORDER), '/nonexistent')
+    assert gc.dropped_on_cuda(steps, cuda=True, explicit=False) == [
+        'toy_student_fp32', 'toy_student_amp', 'toy_test']
+    assert gc.dropped_on_cuda(steps, cuda=False, explicit=False) == []
+    assert gc.dropped_on_cuda(steps, cuda=True, explicit=True) == []
+    assert gc.DEPS['pytest_gpu'] == ('toy_teacher', )
+
+
 def test_paper_shapes_and_heads_come_from_the_paper_configs():
     from mmengine.config import Config
     gc = _load()

@@ -9,7 +9,9 @@ distilled student (frozen teacher held outside the module tree, moved to the GPU
 student) for one epoch in fp32 and one with ``--amp``, tests the student with ``tools/test.py``,
 and, when two GPUs are present, trains the student with ``tools/dist_train.sh ... 2``.
 """
+import os
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,6 +30,16 @@ ONE_EPOCH = ['train_cfg.max_epochs=1', *SHORT]
 
 @pytest.fixture(scope='module')
 def toy_with_teacher(tmp_path_factory):
+    """A folder with the tiny toy data and a one-epoch toy teacher trained on the GPU.
+
+    ``MMDISTILL_GPU_TOY_ROOT`` names such a folder already made (``tools/gpu_check.py``'s work
+    dir after its ``toy_teacher`` step), read-only here: the check then trains no teacher twice.
+    """
+    given = os.environ.get('MMDISTILL_GPU_TOY_ROOT')
+    if given:
+        root = Path(given)
+        assert (root / 'work_dirs/toy_teacher_epic/epoch_1.pth').is_file(), given
+        return root
     root = tmp_path_factory.mktemp('gpu_smoke')
     generate_tiny_toy(root)
     out = run_tool([TRAIN, TEACHER, '--work-dir', 'work_dirs/toy_teacher_epic', '--seed', '0',
@@ -39,7 +51,7 @@ def toy_with_teacher(tmp_path_factory):
 @pytest.mark.parametrize('amp', [False, True], ids=['fp32', 'amp'])
 def test_student_trains_and_tests_on_one_gpu(toy_with_teacher, amp):
     root = toy_with_teacher
-    wd = f'work_dirs/student_{"amp" if amp else "fp32"}'
+    wd = f'work_dirs/gpu_smoke_student_{"amp" if amp else "fp32"}'
     out = run_tool([TRAIN, STUDENT, '--work-dir', wd, '--seed', '0',
                     *(['--amp'] if amp else []), '--cfg-options', *ONE_EPOCH], cwd=root)
     log = out.stdout + out.stderr

@@ -21,7 +21,9 @@ tests/test_gpu_check.py). Steps (``--steps`` names, in run order):
   ``torch.cuda.max_memory_allocated``, reset between); KARMMA's fusion block training memory
   with Θ = 300 tokens vs all 784 (KARMMA Tab. 4: 6.52 / 1.97 GB = 3.3×); DMCL's three
   R(2+1)D-18 networks' joint step. A paper batch that runs out of memory is recorded and halved.
-* ``pytest_gpu`` (``python -m pytest tests -m gpu -q``; skipped without CUDA), ``toy_data``,
+* ``pytest_gpu`` (``python -m pytest tests -m gpu -q``, reusing this run's toy data and teacher
+  through ``MMDISTILL_GPU_TOY_ROOT``; skipped without CUDA, and with CUDA it replaces
+  ``toy_student_fp32``, ``toy_student_amp`` and ``toy_test`` in a default run), ``toy_data``,
   ``toy_teacher``, ``toy_student_fp32``, ``toy_student_amp`` (CUDA only), ``toy_cache``,
   ``toy_student_cached``, ``toy_test``, ``dist_train`` (``tools/dist_train.sh`` with one
   process: NCCL on a GPU, gloo on a CPU): the project's tools on the tiny toy EPIC data, one
@@ -53,7 +55,12 @@ STEP_ORDER = ('install', 'measure_karmma', 'fusion_memory', 'measure_mm2rgb', 'm
 DEPS = dict(toy_data=(), toy_teacher=('toy_data', ), toy_student_fp32=('toy_teacher', ),
             toy_student_amp=('toy_teacher', ), toy_cache=('toy_teacher', ),
             toy_student_cached=('toy_cache', ), toy_test=('toy_student_fp32', ),
-            dist_train=('toy_teacher', ), pytest_gpu=())
+            dist_train=('toy_teacher', ), pytest_gpu=('toy_teacher', ))
+# With CUDA, tests/test_gpu_smoke.py (the pytest_gpu step) trains the student in fp32 and with
+# --amp from the toy teacher and tests it with tools/test.py, asserting more than these steps do;
+# a default run on CUDA leaves them out instead of training the same models twice (the first
+# device run, 2026-12-04, ran out of its budget doing both). Without CUDA they run.
+COVERED_BY_PYTEST = ('toy_student_fp32', 'toy_student_amp', 'toy_test')
 MEASURE_STEPS = ('measure_karmma', 'fusion_memory', 'measure_mm2rgb', 'measure_dmcl')
 # What a step leaves behind (relative to the work dir): a rerun with --steps reuses it instead
 # of running the prerequisite again.
@@ -357,10 +364,19 @@ def toy_steps(run):
             products=['work_dirs/student_dist/epoch_1.pth']),
         pytest_gpu=lambda: (
             python_step(run, 'pytest_gpu', ['-m', 'pytest', osp.join(REPO, 'tests'), '-m', 'gpu',
-                                            '-q', '-p', 'no:cacheprovider'],
-                        run.args.pytest_timeout, cwd=REPO, env=dict(OMP_NUM_THREADS='1'),
+                                            '-q', '-p', 'no:cacheprovider', *_xdist(2)],
+                        run.args.pytest_timeout, cwd=REPO,
+                        # the smoke tests reuse this run's toy data and teacher (read-only)
+                        env=dict(OMP_NUM_THREADS='1', MMDISTILL_GPU_TOY_ROOT=w),
                         expect=['passed'])
             if run.cuda else dict(status='skipped', reason='CUDA absent')))
+
+
+def _xdist(n):
+    """``-n N`` when pytest-xdist is installed (the device has it): the fp32 and AMP student
+    tests then train side by side."""
+    import importlib.util
+    return ['-n', str(n)] if importlib.util.find_spec('xdist') else []
 
 
 def _toy_step_fns(run):
@@ -379,6 +395,13 @@ def closure(requested, work_dir):
                 out.add(d)
                 stack.append(d)
     return [s for s in STEP_ORDER if s in out]
+
+
+def dropped_on_cuda(steps, cuda, explicit):
+    """The steps of a default run (no ``--steps``) on CUDA that ``pytest_gpu`` covers."""
+    if not cuda or explicit or 'pytest_gpu' not in steps:
+        return []
+    return [s for s in COVERED_BY_PYTEST if s in steps]
 
 
 def record(run, name, res, t_start):
@@ -451,6 +474,10 @@ def main_driver(args):
             record(run, s, dict(status='skipped', reason='needs install (failed)'),
                    time.monotonic())
     else:
+        for s in dropped_on_cuda(steps, run.cuda, explicit=bool(args.steps)):
+            steps.remove(s)
+            print(f'[gpu_check] {s}: covered by pytest_gpu (tests/test_gpu_smoke.py)',
+                  flush=True)
         run.reserve = args.toy_reserve_s if any(
             s not in MEASURE_STEPS and s != 'install' for s in steps) else 0
         print(f'[gpu_check] {run.reserve:.0f} s of the budget kept for the toy steps', flush=True)

@@ -2,15 +2,16 @@
 # Download the wheels a bare GPU device machine (Python 3.12, torch 2.11 CUDA, numpy 2,
 # opencv-python-headless, scipy, pandas, h5py, matplotlib, rich, pyyaml, einops, ... already
 # there) needs to run tools/gpu_check.sh: the import closure of mmengine, mmcv-lite, mmaction2
-# 1.1 and this plugin minus what the machine has (docs/gpu.md). About 34 MB.
+# 1.1 and this plugin minus what the machine has (docs/gpu.md). About 16 MB.
 #   bash tools/gpu_wheels.sh [DIR]          # default DIR: .whl (ignored by git)
-# numpy 1.26.4: MMAction2 1.1 is pinned to numpy < 2 here (STACK.md); tools/gpu_check.py sets
-# it aside and uses the machine's numpy 2 if the machine's scipy/pandas/opencv refuse it.
+# numpy is NOT carried: the device's scipy 1.18 refuses numpy 1.26 (`np.long`), and the first
+# device run (docs/gpu.md, 2026-12-04) passed every step with the machine's numpy 2.5.2 and
+# opencv 5.0.0 (the MMAction2 1.1 code paths we use don't touch numpy 2's removed names).
 # setuptools 81: mmengine 0.10 imports pkg_resources, gone from setuptools 82.
 set -euo pipefail
 DIR=${1:-.whl}
 mkdir -p "$DIR"
-for p in numpy==1.26.4 mmengine==0.10.7 mmcv-lite==2.0.1 mmaction2==1.1.0 decord==0.6.0 \
+for p in mmengine==0.10.7 mmcv-lite==2.0.1 mmaction2==1.1.0 decord==0.6.0 \
          addict==2.4.0 yapf==0.43.0 termcolor==3.3.0 platformdirs==4.14.7 setuptools==81.0.0; do
     python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
         --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
