@@ -1,4 +1,6 @@
-"""benchmarks/reproduce/common.py: statistics (hand-computed), config rewriting, metric reading."""
+"""benchmarks/reproduce/common.py and render.py: statistics and verdicts on hand-computed values,
+claims and calibration, config rewriting, tool running, and the committed tables against their
+JSON."""
 import json
 import math
 import os.path as osp
@@ -10,6 +12,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks', 'reproduce'))
 
 import common  # noqa: E402
+import render  # noqa: E402
 
 
 def test_mean_std_hand_values():
@@ -27,33 +30,126 @@ def test_paired_difference_t_interval():
     half = 4.302652729749464 / math.sqrt(3)
     assert d['ci'] == pytest.approx([3.0 - half, 3.0 + half], abs=1e-9)
     assert d['ci'][0] == pytest.approx(0.51586, abs=1e-5)
+    # n = 3: the 80 %-power effect of a two-sided paired t at 0.05 is 3.2640 sd
+    assert d['mde'] == pytest.approx(3.26404, abs=1e-4)
     # pairing matters: the same values unpaired would not give a positive interval
     d = common.paired_difference([10.0, 0.0, 5.0], [9.0, -1.0, 4.0])
-    assert d['std'] == 0.0 and d['ci'] == [1.0, 1.0]
+    assert d['std'] == 0.0 and d['ci'] == [1.0, 1.0] and d['mde'] == 0.0
     one = common.paired_difference([2.0], [1.0])
     assert one['mean'] == 1.0 and all(math.isnan(x) for x in one['ci'])
+    assert math.isnan(one['mde'])
     with pytest.raises(ValueError, match='2 and 1'):
         common.paired_difference([1.0, 2.0], [1.0])
+
+
+def _power_by_integration(effect, n, alpha=0.05):
+    """Power of the two-sided one-sample t-test without the noncentral t: integrate the normal
+    tail probabilities over the chi-square law of (n-1)·s²/σ²."""
+    from scipy import integrate
+    from scipy.stats import chi2, norm, t
+    df = n - 1
+    crit = t.ppf(1 - alpha / 2, df)
+    nc = effect * math.sqrt(n)
+
+    def f(v):
+        c = crit * math.sqrt(v / df)
+        return (norm.sf(c - nc) + norm.cdf(-c - nc)) * chi2.pdf(v, df)
+    return integrate.quad(f, 0, math.inf, limit=200)[0]
+
+
+@pytest.mark.parametrize('n,effect', [(2, 11.54989), (3, 3.26404), (5, 1.68200), (10, 0.99600)])
+def test_mde_hand_values(n, effect):
+    assert common.mde(2.0, n) == pytest.approx(2.0 * effect, rel=1e-4)
+    # at the mde the design has 80 % power (checked without scipy's noncentral t)
+    assert _power_by_integration(common.mde(1.0, n), n) == pytest.approx(0.8, abs=1e-6)
+    # a smaller effect has less power: the mde is the smallest detectable one
+    assert _power_by_integration(0.95 * common.mde(1.0, n), n) < 0.79
+
+
+def test_mde_limits():
+    # large n: (z_0.975 + z_0.8) / sqrt(n) = 2.8016 / sqrt(n)
+    assert common.mde(1.0, 400) == pytest.approx(2.8016 / 20, rel=5e-3)
+    assert common.mde(0.0, 5) == 0.0
+    assert math.isnan(common.mde(1.0, 1)) and math.isnan(common.mde(float('nan'), 5))
+
+
+def _diff(lo, hi, n=3):
+    return dict(n=n, ci=[lo, hi])
+
+
+@pytest.mark.parametrize('ci,expected', [
+    ((0.001, 5.0), 'held'),
+    ((0.0, 5.0), 'inconclusive'),       # touching 0 is not above it
+    ((-4.3, 2.7), 'inconclusive'),      # mean < 0 but the interval spans 0 (was "not held")
+    ((-5.0, 0.0), 'inconclusive'),
+    ((-5.0, -0.001), 'not held'),
+    ((0.0, 0.0), 'inconclusive'),       # identical runs: no difference either way
+])
+def test_verdict_greater_boundaries(ci, expected):
+    assert common.verdict(_diff(*ci), 'greater') == expected
+
+
+@pytest.mark.parametrize('ci,expected', [
+    ((-0.999, 5.0), 'held'),
+    ((-1.0, 5.0), 'inconclusive'),      # low end at −margin
+    ((-3.0, -1.0), 'inconclusive'),     # high end at −margin
+    ((-3.0, -1.001), 'not held'),
+    ((-0.5, -0.1), 'held'),             # worse, but by less than the margin: non-inferior
+])
+def test_verdict_noninferior_boundaries(ci, expected):
+    assert common.verdict(_diff(*ci), 'noninferior', margin=1.0) == expected
 
 
 @pytest.mark.parametrize('diffs,kind,expected', [
     ([2.0, 3.0, 4.0], 'greater', 'held'),               # CI [0.52, 5.48] above 0
     ([-1.0, 3.0, 4.0], 'greater', 'inconclusive'),      # mean 2, CI includes 0
-    ([-1.0, 0.0, 1.0], 'greater', 'not held'),          # mean 0
-    ([-1.0, 0.0, 0.5], 'not_less', 'inconclusive'),     # mean < 0, CI includes 0
-    ([-3.0, -2.0, -4.0], 'not_less', 'not held'),       # CI below 0
-    ([0.0, 0.0, 0.0], 'not_less', 'held'),
-    ([1.0], 'greater', 'held (1 seed)'),
-    ([-1.0], 'not_less', 'not held (1 seed)'),
+    ([-1.0, 0.0, 1.0], 'greater', 'inconclusive'),      # mean 0 (was "not held")
+    ([-2.0, -3.0, -4.0], 'greater', 'not held'),        # CI [-5.48, -0.52]
+    ([1.0], 'greater', '1 seed: no interval'),
+    ([-1.0], 'noninferior', '1 seed: no interval'),
 ])
-def test_verdict(diffs, kind, expected):
+def test_verdict_from_diffs(diffs, kind, expected):
     d = common.paired_difference(diffs, [0.0] * len(diffs))
-    assert common.verdict(d, kind) == expected
+    margin = 1.0 if kind == 'noninferior' else None
+    assert common.verdict(d, kind, margin) == expected
 
 
-def test_verdict_unknown_kind():
-    with pytest.raises(ValueError, match="'less'"):
-        common.verdict(common.paired_difference([1.0, 2.0], [0.0, 0.0]), 'less')
+@pytest.mark.parametrize('kind,margin,match', [
+    ('less', None, "'less' unknown"),
+    ('not_less', None, "noninferior' with a margin"),
+    ('noninferior', None, 'needs margin > 0'),
+    ('noninferior', 0.0, 'needs margin > 0'),
+    ('noninferior', -1.0, 'needs margin > 0'),
+    ('noninferior', float('inf'), 'needs margin > 0'),
+    ('greater', 1.0, "only for kind='noninferior'"),
+])
+def test_verdict_bad_kind_or_margin(kind, margin, match):
+    with pytest.raises(ValueError, match=match):
+        common.verdict(_diff(1.0, 2.0), kind, margin)
+
+
+@pytest.mark.parametrize('control,verdict,ok', [
+    ('positive', 'held', True), ('positive', 'inconclusive', False),
+    ('positive', 'not held', False), ('negative', 'inconclusive', True),
+    ('negative', 'held', False), ('negative', 'not held', False),
+    ('negative', '1 seed: no interval', None), (None, 'held', None),
+])
+def test_control_ok(control, verdict, ok):
+    assert common.control_ok(control, verdict) is ok
+
+
+def test_check_paper():
+    assert common.check_paper(dict(ref='KARMMA Tab. 1, V+A', a=45.5, b=40.0)) == dict(
+        ref='KARMMA Tab. 1, V+A', a=45.5, b=40.0, diff=5.5)
+    assert common.check_paper(dict(ref='D3D §4', diff=2)) == dict(ref='D3D §4', a=None, b=None,
+                                                                  diff=2.0)
+    assert common.check_paper(None) is None
+    with pytest.raises(ValueError, match="unknown keys \\['table'\\]"):
+        common.check_paper(dict(ref='x', table=1))
+    with pytest.raises(ValueError, match="paper\\['a'\\] must be a number"):
+        common.check_paper(dict(ref='x', a='61.3'))
+    with pytest.raises(ValueError, match='ref='):
+        common.check_paper(dict(a=1.0))
 
 
 def test_fmt_pm():
@@ -99,18 +195,237 @@ def test_suite_config_rewrites_paths_seed_and_validation(tmp_path):
     assert "'data/toy" not in text and "'work_dirs/" not in text
 
 
-def test_claim_and_tables(tmp_path):
-    suite = common.Suite('t', common.parse_args('t', ['--seeds', '3', '--out', str(tmp_path)]))
-    for s, (a, b) in enumerate([(0.6, 0.5), (0.7, 0.6), (0.65, 0.6)]):
-        suite.record('student', s, dict(top1=a), wall_s=10.0)
-        suite.record('baseline', s, dict(top1=b), wall_s=5.0)
-    c = suite.claim('student > baseline', 'student', 'baseline', 'top1')
+def test_plain_config_text_round_trip(tmp_path):
+    """The unformatted dump loads back to the same config; yapf is back afterwards."""
+    import mmengine.config.config as mcc
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs/mm2rgb/toy/baseline_rgb_sthv2.py'))
+    formatter = mcc.FormatCode
+    with common.plain_config_text():
+        assert mcc.FormatCode is not formatter
+        cfg.dump(str(tmp_path / 'plain.py'))
+    assert mcc.FormatCode is formatter
+    assert Config.fromfile(str(tmp_path / 'plain.py')).to_dict() == cfg.to_dict()
+
+
+def _suite(tmp_path, argv=(), smoke_rows=None):
+    return common.Suite('t', common.parse_args('t', ['--out', str(tmp_path), *argv]),
+                        smoke_rows=smoke_rows)
+
+
+def _record(suite, row, values, metric='top1'):
+    for s, v in zip(suite.seeds, values):
+        suite.record(row, s, {metric: v}, wall_s=1.0)
+
+
+def test_claim_fields_and_tables(tmp_path):
+    suite = _suite(tmp_path, ['--seeds', '3'])
+    _record(suite, 'student', [0.6, 0.7, 0.65])
+    _record(suite, 'baseline', [0.5, 0.6, 0.6])
+    c = suite.claim('student > baseline', 'student', 'baseline', 'top1',
+                    paper=dict(ref='P Tab. 1', a=63.9, b=62.5))
     assert c['diffs'] == pytest.approx([10.0, 10.0, 5.0])
+    assert c['a_values'] == pytest.approx([60.0, 70.0, 65.0])
+    assert c['b_values'] == pytest.approx([50.0, 60.0, 60.0])
     assert c['verdict'] == 'held'   # mean 8.33, sd 2.89, CI [1.16, 15.5]
     assert c['ci'][0] == pytest.approx(8.3333 - 4.302653 * 2.886751 / math.sqrt(3), abs=1e-3)
+    assert c['mde'] == pytest.approx(3.26404 * 2.886751, rel=1e-4)
+    assert c['paper'] == dict(ref='P Tab. 1', a=63.9, b=62.5, diff=pytest.approx(1.4))
+    assert c['control'] is None and c['control_ok'] is None and c['digits'] == 1
     tab = suite.table(['student', 'baseline'], ['top1'])
     assert '| student | 65.0 ± 5.0 |' in tab and '| baseline | 56.7 ± 5.8 |' in tab
     text = suite.finish([('Table', tab)])
     data = json.loads((tmp_path / 'results.json').read_text())
     assert data['claims'][0]['verdict'] == 'held' and data['seeds'] == [0, 1, 2]
-    assert '+8.3 [+1.2, +15.5]' in text and (tmp_path / 'summary.md').exists()
+    assert data['tables'] == [dict(title='Table', markdown=tab)]
+    row = ('| student > baseline | P Tab. 1: 63.90 vs 62.50 (+1.40) | student 65.0 ± 5.0; '
+           'baseline 56.7 ± 5.8 (3 seeds) | +8.3 [+1.2, +15.5] | 9.4 | held |')
+    assert row in text.splitlines()
+    assert (tmp_path / 'summary.md').read_text() == text == render.method_markdown(data)
+    # the suite has no controls yet: said, not hidden
+    assert data['calibration'] == dict(ok=None, failed=[], missing=['positive', 'negative'],
+                                       controls=[])
+    assert '- no positive control in this suite' in text
+
+
+def test_noninferior_claim_needs_margin(tmp_path):
+    suite = _suite(tmp_path, ['--seeds', '2'])
+    _record(suite, 'a', [0.5, 0.6])
+    _record(suite, 'b', [0.5, 0.6])
+    with pytest.raises(ValueError, match='needs margin'):
+        suite.claim('a ≥ b', 'a', 'b', 'top1', kind='noninferior')
+    c = suite.claim('a ≥ b', 'a', 'b', 'top1', kind='noninferior', margin=2.0)
+    assert c['margin'] == 2.0 and c['verdict'] == 'held'   # CI [0, 0]: low end 0 > −2
+    assert c['ci'] == [0.0, 0.0]
+
+
+def test_held_noninferior_claim(tmp_path):
+    suite = _suite(tmp_path, ['--seeds', '3'])
+    _record(suite, 'theta', [0.50, 0.60, 0.55])
+    _record(suite, 'none', [0.505, 0.60, 0.555])
+    # diffs −0.5, 0, −0.5: mean −0.333, sd 0.2887, CI [−1.05, +0.38]: above −2, below +0.4
+    assert suite.claim('t', 'theta', 'none', 'top1', kind='noninferior',
+                       margin=2.0)['verdict'] == 'held'
+    assert suite.claim('t', 'theta', 'none', 'top1', kind='noninferior',
+                       margin=1.0)['verdict'] == 'inconclusive'
+
+
+def test_failed_control_is_flagged(tmp_path, capsys):
+    suite = _suite(tmp_path, ['--seeds', '3'])
+    _record(suite, 'method', [0.60, 0.70, 0.65])
+    _record(suite, 'method (seeds +1000)', [0.50, 0.60, 0.60])
+    _record(suite, 'oracle teacher', [0.60, 0.62, 0.64])
+    _record(suite, 'baseline', [0.60, 0.61, 0.65])
+    # the method against itself under other seeds comes out "held": the suite is miscalibrated
+    neg = suite.claim('method vs itself, other seeds', 'method', 'method (seeds +1000)', 'top1',
+                      control='negative')
+    pos = suite.claim('label-seeing teacher > baseline', 'oracle teacher', 'baseline', 'top1',
+                      control='positive')
+    assert neg['verdict'] == 'held' and neg['control_ok'] is False
+    assert pos['verdict'] == 'inconclusive' and pos['control_ok'] is False
+    text = suite.finish([])
+    data = json.loads((tmp_path / 'results.json').read_text())
+    cal = data['calibration']
+    assert cal['ok'] is False and cal['missing'] == []
+    assert cal['failed'] == [
+        'negative control "method vs itself, other seeds" came out held (must be inconclusive)',
+        'positive control "label-seeing teacher > baseline" came out inconclusive (must be '
+        'held)']
+    assert '**CALIBRATION FAILED**: negative control' in text
+    assert '**held: CONTROL FAILED** (must be inconclusive)' in text
+    assert 'CALIBRATION FAILED' in capsys.readouterr().err
+    with pytest.raises(ValueError, match="control must be one of"):
+        suite.claim('x', 'method', 'baseline', 'top1', control='placebo')
+
+
+def test_passed_controls(tmp_path):
+    suite = _suite(tmp_path, ['--seeds', '3'])
+    _record(suite, 'method', [0.60, 0.70, 0.65])
+    _record(suite, 'method (seeds +1000)', [0.62, 0.66, 0.66])
+    _record(suite, 'oracle', [0.90, 0.95, 0.92])
+    suite.claim('neg', 'method', 'method (seeds +1000)', 'top1', control='negative')
+    suite.claim('pos', 'oracle', 'method', 'top1', control='positive')
+    cal = suite.calibration()
+    assert cal['ok'] is True and cal['failed'] == [] and [x['ok'] for x in cal['controls']] == [
+        True, True]
+
+
+def test_seed_offset_row_is_paired_with_the_suite_seed(tmp_path):
+    """``seed_offset`` trains in seed<S+offset>/ and records under S (results reused here)."""
+    suite = _suite(tmp_path, ['--seeds', '2'])
+    for s in (0, 1):
+        for seed, v in ((s, 0.5 + s / 10), (s + common.NEGATIVE_CONTROL_OFFSET, 0.4 + s / 10)):
+            wd = suite.work_dir('toy_run', seed)
+            wd.mkdir(parents=True)
+            (wd / 'result.json').write_text(json.dumps(dict(config='c.py', seed=seed, wall_s=2.0,
+                                                            metrics=dict(top1=v))))
+        suite.train('c.py', 'toy_run', s, ['top1'], row='method')
+        suite.train('c.py', 'toy_run', s, ['top1'], row='method (other seeds)',
+                    seed_offset=common.NEGATIVE_CONTROL_OFFSET)
+    assert suite.values('method', 'top1') == [0.5, 0.6]
+    assert suite.values('method (other seeds)', 'top1') == [0.4, 0.5]
+    assert suite.seed_offsets == {'method (other seeds)': 1000}
+    c = suite.claim('neg', 'method', 'method (other seeds)', 'top1', control='negative')
+    assert c['diffs'] == pytest.approx([10.0, 10.0])
+
+
+def test_smoke_skips_undeclared_rows_and_their_claims(tmp_path):
+    suite = _suite(tmp_path, ['--smoke'], smoke_rows=['a'])
+    assert suite.seeds == [0] and suite.epochs == common.SMOKE_EPOCHS and suite.in_process
+    assert suite.runs('a') and not suite.runs('b') and suite.runs(None)
+    # an undeclared row is not trained (the config does not even exist)
+    assert suite.train('configs/does_not_exist.py', 'run_b', 0, ['top1'], row='b') is None
+    assert not suite.work_dir('run_b', 0).exists()
+    suite.record('a', 0, dict(top1=0.5))
+    assert suite.claim('a > b', 'a', 'b', 'top1') is None
+    assert suite.skipped == [dict(claim='a > b', reason="rows not run in the smoke: ['b']")]
+    # outside a smoke run a missing row is an error, not a skip
+    full = _suite(tmp_path / 'full', ['--seeds', '1'], smoke_rows=['a'])
+    assert full.runs('b')
+    full.record('a', 0, dict(top1=0.5))
+    with pytest.raises(KeyError):
+        full.claim('a > b', 'a', 'b', 'top1')
+
+
+def test_run_tool_in_process(tmp_path):
+    import torch
+    script = tmp_path / 'tool.py'
+    script.write_text('import sys\nprint("args", sys.argv[1:])\n'
+                      'from mmengine.logging import MessageHub\n'
+                      'MessageHub.get_instance("tool_run_x")\n'
+                      'if "--fail" in sys.argv: sys.exit(3)\n'
+                      'if "--raise" in sys.argv: raise ValueError("bad input")\n')
+    from mmengine.logging import MessageHub
+    argv, det = sys.argv[:], torch.are_deterministic_algorithms_enabled()
+    common.run_tool([sys.executable, str(script), '--x', '1'], tmp_path / 'ok.log',
+                    in_process=True)
+    assert "args ['--x', '1']" in (tmp_path / 'ok.log').read_text()
+    assert 'tool_run_x' not in MessageHub._instance_dict   # the tool's managers are dropped
+    assert sys.argv == argv and torch.are_deterministic_algorithms_enabled() == det
+    with pytest.raises(RuntimeError, match='rc=3'):
+        common.run_tool([sys.executable, str(script), '--fail'], tmp_path / 'f.log',
+                        in_process=True)
+    with pytest.raises(RuntimeError, match="bad input(.|\n)*ValueError: bad input"):
+        common.run_tool([sys.executable, str(script), '--raise'], tmp_path / 'r.log',
+                        in_process=True)
+    with pytest.raises(ValueError, match='expected'):
+        common.run_tool(['bash', 'x.sh'], tmp_path / 'b.log')
+
+
+# ------------------------------------------------------------------------------- render
+LEGACY = dict(method='m', seeds=[0, 1, 2], data_scale='full', epochs_override=None, wall_s=60.0,
+              results={'a': {'0': dict(top1=0.5, EPE=0.60), '1': dict(top1=0.6, EPE=0.62),
+                             '2': dict(top1=0.7, EPE=0.64)},
+                       'b': {'0': dict(top1=0.52, EPE=0.50), '1': dict(top1=0.55, EPE=0.60),
+                             '2': dict(top1=0.71, EPE=0.61)}},
+              claims=[])
+
+
+def _legacy_claim(metric, kind, diffs, verdict):
+    d = common.summarize_diffs(diffs)
+    return dict(claim=f'a vs b {metric}', a='a', b='b', metric=metric, b_metric=metric,
+                kind=kind, diffs=d['diffs'], mean=d['mean'], std=d['std'], ci=d['ci'],
+                n=d['n'], verdict=verdict)
+
+
+def test_render_rereads_legacy_claims():
+    greater = _legacy_claim('top1', 'greater', [-2.0, 5.0, -1.0], 'not held')
+    not_less = _legacy_claim('top1', 'not_less', [-2.0, 5.0, -1.0], 'held')
+    epe = _legacy_claim('EPE', 'greater', [0.1, 0.02, 0.03], 'held')
+    payload = dict(LEGACY, claims=[greater, not_less, epe])
+    g, n, e = (render.normalize_claim(c, payload) for c in payload['claims'])
+    # a mean ≤ 0 with an interval spanning 0 is inconclusive under the interval rule
+    assert g['verdict'] == 'inconclusive' and g['notes'] == ['old format', 'no paper number']
+    assert g['a_values'] == pytest.approx([50.0, 60.0, 70.0]) and g['digits'] == 1
+    # a "≥" of the old format has no margin: no verdict rather than an invented one
+    assert n['verdict'] == common.NO_MARGIN and 'no margin' in n['notes']
+    assert e['scale'] == 1.0 and e['digits'] == 3 and e['verdict'] == 'inconclusive'
+    cells = render.claim_cells(e)
+    assert cells[1] == '– (old format)'
+    assert cells[2] == 'a 0.620 ± 0.020; b 0.570 ± 0.061 (3 seeds)'
+
+
+def test_render_refuses_stale_verdicts():
+    c = _legacy_claim('top1', 'greater', [2.0, 3.0, 4.0], 'inconclusive')
+    payload = dict(LEGACY, format=2, claims=[c])
+    with pytest.raises(ValueError, match="stored verdict 'inconclusive' but its differences "
+                                         "give 'held'"):
+        render.normalize_claim(c, payload)
+
+
+def test_replace_block():
+    text = 'intro\n<!-- BEGIN generated: claims -->\nold\n<!-- END generated: claims -->\nrest\n'
+    assert render.replace_block(text, 'claims', '| new |\n') == (
+        'intro\n<!-- BEGIN generated: claims -->\n| new |\n<!-- END generated: claims -->\nrest\n')
+    for bad in ('no markers', text + text, text.replace('BEGIN', 'X')):
+        with pytest.raises(ValueError, match='need exactly one'):
+            render.replace_block(bad, 'claims', 'x')
+
+
+def test_committed_tables_match_json():
+    """README's claims table and docs/reproduce/*.md are what render.py makes of the JSON
+    (fix: ``python benchmarks/reproduce/render.py``)."""
+    generated = render.render_all()
+    assert render.REPO / 'README.md' in generated and len(generated) >= 3
+    for path, text in generated.items():
+        assert path.read_text() == text, f'{path} differs from its JSON: run render.py'

@@ -1,9 +1,12 @@
 """Shared machinery of the seeded reproduction suites (``benchmarks/reproduce/<method>.py``).
 
-A suite trains every row of one paper table on the toy data for S seeds with MMAction2's own
-``tools/train.py`` (one subprocess per run, the user's command), reads each run's final
-validation metrics, and reports mean ± std per row and, for each claim of the paper, the paired
-difference (method − baseline, seed by seed) with a 95 % Student-t interval.
+A suite trains every row of one paper table on generated data for S seeds with MMAction2's own
+``tools/train.py`` (one process per run, the user's command), reads each run's final validation
+metrics, and reports mean ± std per row and, for each claim of the paper, the paired difference
+(a − b, seed by seed) with a 95 % Student-t interval, the smallest difference the design detects
+(``mde``) and a verdict that follows the interval (:func:`verdict`). Calibration rows (a positive
+control that must come out *held*, a negative control that must come out *inconclusive*) are
+claims with ``control=`` set; a failed control is flagged in the summary and the JSON.
 
 Every run's exact config is dumped next to its checkpoint (``<out>/seed<S>/<run>/config.py``):
 the suite's only changes to the toy config are
@@ -14,24 +17,34 @@ the suite's only changes to the toy config are
 * one validation, after the last epoch (no checkpoint selection on the validation set);
 * ``--epochs`` (smoke runs only) shortens ``train_cfg.max_epochs``.
 
-The schedule and the model of each row stay those of the toy config, one schedule per table.
-A finished run (``result.json`` present) is reused, so an interrupted suite resumes.
+Tools run as ``python benchmarks/reproduce/launch.py tools/<tool>.py ARGS``: the same as
+``python tools/<tool>.py ARGS`` except that mmengine's yapf pass over the config text it logs and
+dumps is skipped (about 4 CPU-s per pass and 4–5 passes per ``tools/train.py`` run, more than a
+toy run's training; the config text stays valid Python, only unformatted). With ``--smoke`` the
+tools run inside the suite's process (no interpreter start-up per run, see :func:`run_tool`).
+
+A finished run (``result.json`` present) is reused, so an interrupted suite resumes; the seconds
+of every command are kept in ``<out>/timings.json`` so a resumed suite still reports what a fresh
+run costs.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import math
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 
 # Sizes of the generated data: ``full`` is the suite's (>= 200 validation videos per table),
-# ``smoke`` a tiny one for the test that runs every suite for 1 seed and 2 epochs.
+# ``smoke`` a tiny one for the tests that run every suite end to end (see ``parse_args``).
 EPIC_SCALES = dict(
     full=['--epic-participants', '4', '--epic-train-videos', '2', '--epic-val-videos', '2',
           '--epic-segments', '32'],
@@ -40,6 +53,16 @@ EPIC_SCALES = dict(
 STHV2_SCALES = dict(
     full=['--sthv2-train-per-class', '40', '--sthv2-val-per-class', '36'],
     smoke=['--sthv2-train-per-class', '2', '--sthv2-val-per-class', '1'])
+
+SMOKE_EPOCHS = 1
+# A negative control's second row: ``suite.train(..., seed_offset=NEGATIVE_CONTROL_OFFSET)``
+NEGATIVE_CONTROL_OFFSET = 1000
+KINDS = ('greater', 'noninferior')
+CONTROLS = (None, 'positive', 'negative')
+# what a control must come out as
+CONTROL_EXPECTED = dict(positive='held', negative='inconclusive')
+NO_INTERVAL = '1 seed: no interval'
+NO_MARGIN = 'no verdict: no margin stated'
 
 
 # ------------------------------------------------------------------------------- statistics
@@ -54,6 +77,47 @@ def mean_std(values):
     return m, math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1))
 
 
+def paired_power(effect, n, alpha=0.05):
+    """Power of the two-sided paired t-test at level ``alpha`` for a true standardised effect.
+
+    Args:
+        effect (float): true mean difference / standard deviation of the differences (≥ 0).
+        n (int): number of pairs (seeds), ≥ 2.
+
+    Returns:
+        float: P(|T| > t_{1-α/2, n-1}) with T ~ noncentral t(n − 1, effect·√n)
+        (``scipy.stats.nct``; the lower tail as ``sf`` at −nc, which stays finite for n = 2).
+    """
+    from scipy.stats import nct, t
+    df = n - 1
+    crit = float(t.ppf(1 - alpha / 2, df))
+    nc = effect * math.sqrt(n)
+    return float(nct.sf(crit, df, nc) + nct.sf(crit, df, -nc))
+
+
+def mde(std, n, alpha=0.05, power=0.8):
+    """Minimum detectable difference of a paired design (same units as ``std``).
+
+    The smallest true mean difference that the two-sided paired t-test at ``alpha`` detects with
+    probability ``power``, given the observed standard deviation of the per-seed differences and
+    the number of seeds: ``std × d`` where ``paired_power(d, n) = power`` (solved with
+    ``scipy.optimize.brentq``). For n = 5, d = 1.682; n = 10, d = 0.996; large n → 2.80 / √n.
+
+    Returns:
+        float: ``nan`` for n < 2 or a non-finite ``std``; 0 for ``std == 0``.
+    """
+    if n < 2 or not math.isfinite(std):
+        return float('nan')
+    if std == 0:
+        return 0.0
+    from scipy.optimize import brentq
+    hi = 1.0
+    while paired_power(hi, n, alpha) < power:
+        hi *= 2.0
+    d = brentq(lambda e: paired_power(e, n, alpha) - power, 0.0, hi, xtol=1e-10)
+    return float(std * d)
+
+
 def paired_difference(a, b, confidence=0.95):
     """Paired difference ``a - b`` over seeds with a two-sided Student-t interval.
 
@@ -62,8 +126,9 @@ def paired_difference(a, b, confidence=0.95):
         confidence (float): coverage of the interval.
 
     Returns:
-        dict: ``diffs`` (per seed), ``mean``, ``std`` (ddof=1), ``ci`` ([low, high]; ``nan``
-        for one seed), ``n``.
+        dict: ``diffs`` (per seed), ``mean``, ``std`` (ddof=1), ``ci`` ([low, high], from
+        ``scipy.stats.t``; ``nan`` for one seed), ``n``, ``mde`` (:func:`mde` at α = 0.05,
+        80 % power).
 
     Raises:
         ValueError: if ``a`` and ``b`` differ in length or are empty.
@@ -71,7 +136,12 @@ def paired_difference(a, b, confidence=0.95):
     if len(a) != len(b) or not a:
         raise ValueError(f'paired_difference: need equal, non-empty lists, got {len(a)} and '
                          f'{len(b)} values')
-    diffs = [float(x) - float(y) for x, y in zip(a, b)]
+    return summarize_diffs([float(x) - float(y) for x, y in zip(a, b)], confidence)
+
+
+def summarize_diffs(diffs, confidence=0.95):
+    """``diffs``, ``mean``, ``std``, ``ci``, ``n``, ``mde`` of per-seed differences."""
+    diffs = [float(d) for d in diffs]
     m, s = mean_std(diffs)
     n = len(diffs)
     if n < 2:
@@ -80,32 +150,203 @@ def paired_difference(a, b, confidence=0.95):
         from scipy.stats import t
         half = float(t.ppf(0.5 + confidence / 2, n - 1)) * s / math.sqrt(n)
         ci = [m - half, m + half]
-    return dict(diffs=diffs, mean=m, std=s, ci=ci, n=n)
+    return dict(diffs=diffs, mean=m, std=s, ci=ci, n=n, mde=mde(s, n))
 
 
-def verdict(diff, kind='greater'):
-    """``held`` / ``not held`` / ``inconclusive`` for a paired difference (see README).
+def check_kind(kind, margin):
+    """Validate a claim's ``kind`` and ``margin`` (see :func:`verdict`); return the margin."""
+    if kind not in KINDS:
+        hint = (" ('not_less' is gone: a '≥' claim is 'noninferior' with a margin)"
+                if kind == 'not_less' else '')
+        raise ValueError(f'claim kind {kind!r} unknown (one of {KINDS}){hint}')
+    if kind == 'noninferior':
+        if margin is None or not (isinstance(margin, (int, float)) and math.isfinite(margin)
+                                  and margin > 0):
+            raise ValueError(f"a 'noninferior' claim needs margin > 0 (points: a ≥ b − margin), "
+                             f'got {margin!r}')
+        return float(margin)
+    if margin is not None:
+        raise ValueError(f"margin={margin!r} is only for kind='noninferior'")
+    return None
 
-    ``greater`` (a > b): held when the whole 95 % interval is above 0, not held when the mean
-    difference is <= 0, inconclusive otherwise. ``not_less`` (a >= b): held when the mean
-    difference is >= 0, not held when the whole interval is below 0, inconclusive otherwise.
-    One seed gives no interval: only the sign is reported, as ``... (1 seed)``.
+
+def verdict(diff, kind='greater', margin=None):
+    """*held* / *not held* / *inconclusive* from the 95 % interval of a paired difference.
+
+    * ``greater`` (a > b): *held* iff the interval's low end is > 0, *not held* iff its high end
+      is < 0, otherwise *inconclusive* (an interval touching 0 is inconclusive).
+    * ``noninferior`` (a ≥ b − margin, margin > 0 in the claim's units): *held* iff low > −margin,
+      *not held* iff high < −margin, otherwise *inconclusive*.
+    * One seed has no interval: ``'1 seed: no interval'``.
+
+    Args:
+        diff (dict): from :func:`paired_difference` (``n`` and ``ci`` are read).
+
+    Raises:
+        ValueError: unknown ``kind``, or a ``noninferior`` claim without a positive margin.
     """
-    m, (lo, hi) = diff['mean'], diff['ci']
+    margin = check_kind(kind, margin)
     if diff['n'] < 2:
-        ok = m > 0 if kind == 'greater' else m >= 0
-        return ('held' if ok else 'not held') + ' (1 seed)'
-    if kind == 'greater':
-        return 'held' if lo > 0 else ('not held' if m <= 0 else 'inconclusive')
-    if kind == 'not_less':
-        return 'held' if m >= 0 else ('not held' if hi < 0 else 'inconclusive')
-    raise ValueError(f'verdict: unknown kind {kind!r} (greater, not_less)')
+        return NO_INTERVAL
+    lo, hi = diff['ci']
+    bound = 0.0 if kind == 'greater' else -margin
+    if lo > bound:
+        return 'held'
+    if hi < bound:
+        return 'not held'
+    return 'inconclusive'
+
+
+def control_ok(control, verdict_):
+    """Whether a control came out as it must (``None``: not a control, or no interval)."""
+    if control is None or verdict_ not in ('held', 'not held', 'inconclusive'):
+        return None
+    return verdict_ == CONTROL_EXPECTED[control]
+
+
+def check_paper(paper):
+    """Validate ``paper=dict(ref=..., a=..., b=..., diff=...)``; fill ``diff`` from a − b."""
+    if paper is None:
+        return None
+    if not isinstance(paper, dict) or not isinstance(paper.get('ref'), str) or not paper['ref']:
+        raise ValueError(f"paper must be dict(ref='<paper> Tab. N, row', a=, b=, diff=), "
+                         f'got {paper!r}')
+    extra = set(paper) - {'ref', 'a', 'b', 'diff'}
+    if extra:
+        raise ValueError(f'paper: unknown keys {sorted(extra)} (ref, a, b, diff)')
+    out = dict(ref=paper['ref'])
+    for k in ('a', 'b', 'diff'):
+        v = paper.get(k)
+        if v is not None and not isinstance(v, (int, float)):
+            raise ValueError(f'paper[{k!r}] must be a number or None, got {v!r}')
+        out[k] = None if v is None else float(v)
+    if out['diff'] is None and out['a'] is not None and out['b'] is not None:
+        out['diff'] = out['a'] - out['b']
+    return out
 
 
 def fmt_pm(values, scale=100.0, digits=1):
     """``'62.5 ± 1.3'`` (mean ± std of ``values × scale``); ``'62.5'`` for one value."""
     m, s = mean_std([v * scale for v in values])
     return f'{m:.{digits}f}' if math.isnan(s) else f'{m:.{digits}f} ± {s:.{digits}f}'
+
+
+def atomic_write(path, text):
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------- tools
+@contextlib.contextmanager
+def plain_config_text():
+    """Within the block, mmengine's ``Config.pretty_text`` skips yapf (valid, unformatted)."""
+    import mmengine.config.config as mcc
+    saved = mcc.FormatCode
+    mcc.FormatCode = lambda text, style_config=None, **kw: (text, False)
+    try:
+        yield
+    finally:
+        mcc.FormatCode = saved
+
+
+@contextlib.contextmanager
+def _isolated_mmengine_globals():
+    """Drop the mmengine managers (loggers, message hubs, visualizers, scopes) a tool created.
+
+    mmengine names them after ``<config name>_<timestamp>`` (1 s resolution): a second run in
+    the same process and second would otherwise get the first run's visualizer (and write its
+    scalars into the first run's log dir).
+    """
+    from mmengine.utils import ManagerMixin
+
+    def classes(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from classes(sub)
+
+    before = {c: dict(c._instance_dict) for c in classes(ManagerMixin)
+              if '_instance_dict' in vars(c)}
+    try:
+        yield
+    finally:
+        for c in classes(ManagerMixin):
+            if '_instance_dict' not in vars(c):
+                continue
+            keep = before.get(c, {})
+            for name, inst in list(c._instance_dict.items()):
+                if name in keep:
+                    continue
+                for h in list(getattr(inst, 'handlers', [])):   # MMLogger file/stream handlers
+                    with contextlib.suppress(Exception):
+                        h.close()
+                    inst.removeHandler(h)
+                del c._instance_dict[name]
+
+
+def run_tool(cmd, log, in_process=False):
+    """Run ``[sys.executable, 'tools/x.py', *args]`` from the repository root; output → ``log``.
+
+    Subprocess (default): ``python benchmarks/reproduce/launch.py tools/x.py ARGS``.
+    ``in_process``: the tool's ``__main__`` runs in this process (``runpy``) with
+    ``sys.argv`` / cwd / ``sys.path`` as a script run would have them, stdout and stderr in
+    ``log``, mmengine's named managers dropped afterwards and torch's deterministic-algorithm
+    flag restored. The same seed gives the same result either way
+    (tests/test_reproduce_suites.py).
+
+    Raises:
+        RuntimeError: the tool failed (exit status ≠ 0 or an exception), with the log's tail.
+    """
+    cmd = [str(c) for c in cmd]
+    if cmd[0] != sys.executable or not cmd[1].endswith('.py'):
+        raise ValueError(f'run_tool: expected [sys.executable, <script>.py, ...], got {cmd[:2]}')
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    rc, err = 0, None
+    if in_process:
+        rc, err = _run_in_process(cmd[1:], log)
+    else:
+        env = dict(os.environ)
+        env.setdefault('OMP_NUM_THREADS', '1')
+        env.setdefault('MKL_NUM_THREADS', '1')
+        env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')]).rstrip(
+            os.pathsep)
+        with open(log, 'w') as f:
+            rc = subprocess.run([sys.executable, str(HERE / 'launch.py'), *cmd[1:]], cwd=REPO,
+                                env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+    if rc or err is not None:
+        tail = ''.join(open(log, errors='replace').readlines()[-30:])
+        raise RuntimeError(f'{" ".join(cmd)} failed (rc={rc}{", " + repr(err) if err else ""}),'
+                           f' log {log}:\n{tail}')
+
+
+def _run_in_process(argv, log):
+    import torch
+    script = argv[0]
+    saved = (sys.argv[:], sys.path[:], os.getcwd(), torch.are_deterministic_algorithms_enabled())
+    rc, err = 0, None
+    with open(log, 'w') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f), \
+            plain_config_text(), _isolated_mmengine_globals():
+        try:
+            os.chdir(REPO)
+            sys.argv = list(argv)
+            sys.path[:0] = [str(REPO / osp.dirname(script)), str(REPO)]
+            runpy.run_path(str(REPO / script), run_name='__main__')
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            if e.code not in (None, 0) and not isinstance(e.code, int):
+                print(e.code)
+        except Exception as e:  # noqa: BLE001 (reported with the log's tail)
+            import traceback
+            traceback.print_exc()
+            err = e
+        finally:
+            sys.argv[:], sys.path[:] = saved[0], saved[1]
+            os.chdir(saved[2])
+            torch.use_deterministic_algorithms(saved[3])
+    return rc, err
 
 
 # ------------------------------------------------------------------------------- configs
@@ -144,26 +385,35 @@ class Suite:
     Args:
         name (str): method name (``karmma``, ``mm2rgb``, ...), used in file names.
         args (argparse.Namespace): from :func:`parse_args`.
+        smoke_rows (Iterable[str] | None): the rows a ``--smoke`` run trains (one row per kind
+            of run: e.g. a trained baseline, a distilled student, a test-only ensemble, a
+            staged run); other recorded rows are skipped by :meth:`train` (``None``: all).
+            Unrecorded runs (``row=None``: a teacher others read) always run.
     """
 
-    def __init__(self, name, args):
+    def __init__(self, name, args, smoke_rows=None):
         self.name = name
         self.args = args
+        self.smoke = bool(args.smoke)
         self.out = Path(args.out or f'work_dirs/reproduce/{name}').resolve()
         self.data_dir = self.out / 'data'
         self.seeds = list(args.seed_list) if args.seed_list else list(range(args.seeds))
-        self.scale = 'smoke' if args.smoke else 'full'
-        self.epochs = args.epochs if args.epochs else (2 if args.smoke else None)
+        self.scale = 'smoke' if self.smoke else 'full'
+        self.epochs = args.epochs if args.epochs else (SMOKE_EPOCHS if self.smoke else None)
+        self.in_process = bool(getattr(args, 'in_process', False) or self.smoke)
+        self.smoke_rows = None if smoke_rows is None else list(smoke_rows)
         self.results = {}      # row -> seed -> metrics dict
         self.run_times = {}    # row -> seed -> seconds
+        self.seed_offsets = {}  # row -> offset of the seeds it was trained with
         self.claims = []
+        self.skipped = []      # (claim, reason) not measured in a smoke run
         self.extra = {}
         self.t0 = time.time()
         self.out.mkdir(parents=True, exist_ok=True)
 
     # ---- data
     def generate_data(self, datasets=('epic', 'sthv2')):
-        """Generate the toy data once (seed 0, the same for every row and seed) into ``<out>/data``."""
+        """Generate the toy data (seed 0, one set for every row and seed) in ``<out>/data``."""
         scale_args = []
         if 'epic' in datasets:
             scale_args += EPIC_SCALES[self.scale]
@@ -177,7 +427,7 @@ class Suite:
             self.run_cmd([sys.executable, 'tools/data/generate_toy_dataset.py', '--out-dir',
                           str(self.data_dir), '--seed', '0', '--datasets', *datasets,
                           *scale_args], self.out / 'generate_data.log')
-            stamp.write_text(json.dumps(want))
+            atomic_write(stamp, json.dumps(want))
         self.extra['val_items'] = self._count_val_items(datasets)
 
     def _count_val_items(self, datasets):
@@ -193,24 +443,27 @@ class Suite:
 
     # ---- running
     def run_cmd(self, cmd, log):
-        env = dict(os.environ)
-        env.setdefault('OMP_NUM_THREADS', '1')
-        env.setdefault('MKL_NUM_THREADS', '1')
-        env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')]).rstrip(
-            os.pathsep)
-        Path(log).parent.mkdir(parents=True, exist_ok=True)
-        with open(log, 'w') as f:
-            proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT)
-        if proc.returncode:
-            tail = ''.join(open(log).readlines()[-30:])
-            raise RuntimeError(f'{" ".join(map(str, cmd))} failed (rc={proc.returncode}), '
-                               f'log {log}:\n{tail}')
+        """Run a tool (:func:`run_tool`; in-process with ``--smoke``) and keep its seconds."""
+        t0 = time.time()
+        run_tool(cmd, log, in_process=self.in_process)
+        self._add_timing(log, time.time() - t0)
+
+    def _add_timing(self, log, seconds):
+        path = self.out / 'timings.json'
+        t = json.loads(path.read_text()) if path.exists() else {}
+        t[osp.relpath(str(log), str(self.out))] = round(seconds, 1)
+        atomic_write(path, json.dumps(t, indent=1, sort_keys=True))
 
     def seed_dir(self, seed):
         return self.out / f'seed{seed}'
 
     def work_dir(self, run, seed):
         return self.seed_dir(seed) / run
+
+    def dump_config(self, cfg, path):
+        """``cfg.dump(path)`` without yapf (see the module doc)."""
+        with plain_config_text():
+            cfg.dump(str(path))
 
     def config(self, cfg_file, run, seed, options=None):
         """Write the run's config (toy config + the suite's changes, see module doc); return it."""
@@ -234,38 +487,57 @@ class Suite:
         wd = self.work_dir(run, seed)
         wd.mkdir(parents=True, exist_ok=True)
         path = wd / 'config.py'
-        cfg.dump(str(path))
+        self.dump_config(cfg, path)
         return path
 
-    def train(self, cfg_file, run, seed, keys, options=None, row=None):
+    def runs(self, row):
+        """Whether this invocation trains ``row`` (False only for undeclared rows in a smoke)."""
+        return not (self.smoke and self.smoke_rows is not None and row is not None
+                    and row not in self.smoke_rows)
+
+    def train(self, cfg_file, run, seed, keys, options=None, row=None, seed_offset=0):
         """Train ``cfg_file`` as ``run`` for ``seed``; return its final validation metrics.
 
         Args:
             cfg_file (str): toy config, relative to the repository root.
             run (str): work dir name under ``<out>/seed<S>/`` (keep the toy demo's names, e.g.
                 ``toy_teacher_epic``: students find their teachers there).
-            seed (int): the run's seed.
+            seed (int): the suite's seed this run is paired with.
             keys (list[str]): metric keys to read from the final validation (e.g. ``['top1']``).
             options (dict): extra config changes (``Config.merge_from_dict``), the same for every
                 row of a table.
             row (str): record the metrics under this table row (default: do not record).
+            seed_offset (int): train with seed ``seed + seed_offset`` in
+                ``<out>/seed<seed + seed_offset>/<run>`` (a teacher it reads must be trained
+                there too, with the same offset) and record it under ``seed``: the second row of
+                a negative control (``NEGATIVE_CONTROL_OFFSET``), a method against itself under
+                other seeds.
+
+        Returns:
+            dict | None: the metrics; ``None`` when a smoke run skips ``row`` (:meth:`runs`).
         """
-        wd = self.work_dir(run, seed)
+        if not self.runs(row):
+            print(f'[{self.name}] smoke: row {row!r} not in smoke_rows, skipped', flush=True)
+            return None
+        run_seed = seed + seed_offset
+        wd = self.work_dir(run, run_seed)
         result = wd / 'result.json'
         if result.exists():
             res = json.loads(result.read_text())
         else:
-            cfg_path = self.config(cfg_file, run, seed, options)
+            cfg_path = self.config(cfg_file, run, run_seed, options)
             t0 = time.time()
             self.run_cmd([sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(wd)],
                          wd / 'train.log')
             entry = _last_metrics(wd, keys)
-            res = dict(config=str(cfg_file), seed=seed, wall_s=round(time.time() - t0, 1),
+            res = dict(config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
                        metrics={k: entry[k] for k in keys})
-            result.write_text(json.dumps(res, indent=1))
+            atomic_write(result, json.dumps(res, indent=1))
         if row is not None:
             self.record(row, seed, res['metrics'], res['wall_s'])
-        print(f'[{self.name}] seed {seed} {run}: '
+            if seed_offset:
+                self.seed_offsets[row] = seed_offset
+        print(f'[{self.name}] seed {run_seed} {run}: '
               + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items())
               + f' ({res["wall_s"]:.0f} s)', flush=True)
         return res['metrics']
@@ -287,14 +559,59 @@ class Suite:
         per_seed = self.results[row]
         return [per_seed[s][metric] for s in self.seeds]
 
-    def claim(self, text, a, b, metric, kind='greater', b_metric=None, scale=100.0):
-        """Measure ``a - b`` (rows, per seed) for ``metric`` and record a claim of the paper."""
-        d = paired_difference([v * scale for v in self.values(a, metric)],
-                              [v * scale for v in self.values(b, b_metric or metric)])
-        c = dict(claim=text, a=a, b=b, metric=metric, b_metric=b_metric or metric, kind=kind,
-                 **d, verdict=verdict(d, kind))
+    def claim(self, text, a, b, metric, *, kind='greater', margin=None, b_metric=None,
+              scale=100.0, paper=None, control=None, digits=None):
+        """Measure ``a − b`` (rows, paired per seed) for ``metric`` and record a claim.
+
+        Args:
+            text (str): the claim as the paper states it.
+            a, b (str): rows; b's metric is ``b_metric`` (default ``metric``).
+            kind (str): ``'greater'`` (a > b) or ``'noninferior'`` (a ≥ b − margin).
+            margin (float): points (after ``scale``); required for ``'noninferior'`` only.
+            scale (float): values × scale (100: fractions → percentage points).
+            paper (dict): ``dict(ref='KARMMA Tab. 1, V+A', a=..., b=..., diff=...)`` as the
+                paper prints them (``None`` where it gives none; ``diff`` defaults to a − b).
+            control (str): ``None``, ``'positive'`` (a planted effect: must come out *held*) or
+                ``'negative'`` (the method against itself under other seeds: must come out
+                *inconclusive*).
+            digits (int): decimals in the tables (default 1 for scale 100, else 3).
+
+        Returns:
+            dict: ``claim, a, b, metric, b_metric, kind, margin, scale, digits, paper, control,
+            a_values, b_values`` (per seed, scaled), ``diffs, mean, std, ci, n, mde, verdict,
+            control_ok`` (``None`` unless a control with an interval); also appended to
+            ``self.claims``. ``None`` in a smoke run when a row was not trained (the claim is
+            listed in ``self.skipped``).
+
+        Raises:
+            ValueError: bad ``kind`` / ``margin`` / ``paper`` / ``control``.
+            KeyError: a row has no results (outside a smoke run).
+        """
+        margin = check_kind(kind, margin)
+        paper = check_paper(paper)
+        if control not in CONTROLS:
+            raise ValueError(f'control must be one of {CONTROLS}, got {control!r}')
+        b_metric = b_metric or metric
+        if self.smoke and (a not in self.results or b not in self.results):
+            missing = [r for r in (a, b) if r not in self.results]
+            self.skipped.append(dict(claim=text, reason=f'rows not run in the smoke: {missing}'))
+            print(f'[{self.name}] smoke: claim {text!r} skipped (rows {missing} not run)')
+            return None
+        av = [v * scale for v in self.values(a, metric)]
+        bv = [v * scale for v in self.values(b, b_metric)]
+        d = paired_difference(av, bv)
+        v = verdict(d, kind, margin)
+        c = dict(claim=text, a=a, b=b, metric=metric, b_metric=b_metric, kind=kind,
+                 margin=margin, scale=scale, digits=digits if digits is not None else (
+                     1 if scale == 100.0 else 3),
+                 paper=paper, control=control, seeds=list(self.seeds), a_values=av,
+                 b_values=bv, **d, verdict=v, control_ok=control_ok(control, v))
         self.claims.append(c)
         return c
+
+    def calibration(self):
+        """Controls' outcomes: ``dict(ok, failed, missing, controls)``; see :func:`calibration`."""
+        return calibration(self.claims)
 
     def table(self, rows, metrics, headers=None, scale=100.0):
         """Markdown table: one line per row, mean ± std over seeds per metric."""
@@ -312,48 +629,93 @@ class Suite:
         return '\n'.join(lines)
 
     def claims_table(self):
-        lines = ['| claim | a − b (per seed) | mean [95 % CI] | verdict |', '|---|---|---|---|']
-        for c in self.claims:
-            per = ', '.join(f'{x:+.1f}' for x in c['diffs'])
-            lo, hi = c['ci']
-            ci = '' if math.isnan(lo) else f' [{lo:+.1f}, {hi:+.1f}]'
-            lines.append(f'| {c["claim"]} | {per} | {c["mean"]:+.1f}{ci} | {c["verdict"]} |')
-        return '\n'.join(lines)
+        import render
+        return render.claims_table([render.normalize_claim(c) for c in self.claims])
+
+    def payload(self, tables=(), figures=()):
+        """The suite's JSON (``results.json``; ``docs/reproduce/<method>.json`` when published)."""
+        wall = time.time() - self.t0
+        tpath = self.out / 'timings.json'
+        timings = json.loads(tpath.read_text()) if tpath.exists() else {}
+        return dict(format=2, method=self.name, seeds=self.seeds, data_scale=self.scale,
+                    epochs_override=self.epochs, smoke_rows=self.smoke_rows if self.smoke
+                    else None, wall_s=round(wall, 1),
+                    compute_s=round(sum(timings.values()), 1), results=self.results,
+                    run_wall_s=self.run_times, seed_offsets=self.seed_offsets,
+                    claims=self.claims, skipped_claims=self.skipped,
+                    calibration=self.calibration(),
+                    tables=[dict(title=t, markdown=m) for t, m in tables],
+                    figures=[osp.basename(str(f)) for f in figures], **self.extra)
 
     def finish(self, tables, figures=()):
         """Write ``results.json`` and ``summary.md`` under ``<out>`` and print the summary.
+
+        ``summary.md`` is what ``render.py`` makes of ``results.json`` (the committed
+        ``docs/reproduce/<method>.md`` is the same text). A failed control is also printed to
+        stderr.
 
         Args:
             tables (list[tuple[str, str]]): (title, markdown table) pairs.
             figures (list[str]): PNG files already written under ``<out>`` (linked from the
                 summary by their file names).
         """
-        wall = time.time() - self.t0
-        train_s = sum(t for per in self.run_times.values() for t in per.values())
-        head = (f'## {self.name}: seeds {self.seeds}, data {self.scale} '
-                f'({self.extra.get("val_items", "?")} validation items), '
-                f'suite wall time {wall / 60:.1f} min (training {train_s / 60:.1f} min; '
-                f'finished runs are reused)\n')
-        body = '\n\n'.join(f'{t}\n\n{tab}' for t, tab in tables)
-        text = head + '\n' + body + '\n\nClaims (percentage points, paired over seeds):\n\n' \
-            + self.claims_table() + '\n'
-        if figures:
-            text += '\n' + '\n'.join(f'![{osp.basename(f)}]({osp.basename(f)})' for f in figures) + '\n'
-        (self.out / 'summary.md').write_text(text)
-        payload = dict(method=self.name, seeds=self.seeds, data_scale=self.scale,
-                       epochs_override=self.epochs, wall_s=round(wall, 1), results=self.results,
-                       run_wall_s=self.run_times, claims=self.claims, **self.extra)
-        (self.out / 'results.json').write_text(json.dumps(payload, indent=1))
+        import render
+        payload = self.payload(tables, figures)
+        text = render.method_markdown(payload)
+        atomic_write(self.out / 'results.json', json.dumps(payload, indent=1))
+        atomic_write(self.out / 'summary.md', text)
         print(text, flush=True)
+        cal = payload['calibration']
+        if cal['failed']:
+            print(f'[{self.name}] CALIBRATION FAILED: ' + '; '.join(cal['failed']),
+                  file=sys.stderr, flush=True)
+        print(f'[{self.name}] wall time {payload["wall_s"] / 60:.1f} min (this invocation); '
+              f'{payload["compute_s"] / 60:.1f} min of tool runs in all (a fresh run)',
+              flush=True)
         return text
+
+
+def calibration(claims):
+    """Outcome of the control claims.
+
+    Returns:
+        dict: ``controls`` (claim, control, verdict, expected, ok), ``failed`` (a sentence per
+        control that did not come out as it must), ``missing`` (``'positive'`` / ``'negative'``
+        when the suite has no such control), ``ok`` (True: every control as expected and both
+        kinds present; False: a control failed; None: no verdict yet, e.g. one seed).
+    """
+    controls, failed = [], []
+    for c in claims:
+        if not c.get('control'):
+            continue
+        exp = CONTROL_EXPECTED[c['control']]
+        ok = control_ok(c['control'], c['verdict'])
+        controls.append(dict(claim=c['claim'], control=c['control'], verdict=c['verdict'],
+                             expected=exp, ok=ok))
+        if ok is False:
+            failed.append(f'{c["control"]} control "{c["claim"]}" came out {c["verdict"]} '
+                          f'(must be {exp})')
+    missing = [k for k in ('positive', 'negative')
+               if not any(x['control'] == k for x in controls)]
+    if failed:
+        ok = False
+    elif missing or any(x['ok'] is None for x in controls):
+        ok = None
+    else:
+        ok = True
+    return dict(ok=ok, failed=failed, missing=missing, controls=controls)
 
 
 # ------------------------------------------------------------------------------- plots
 def plot_bars(path, suite, rows, metric, title, ylabel='top-1 (%)', scale=100.0):
-    """Bars (mean over seeds) with error bars (std) for ``rows``; saved as a PNG."""
+    """Bars (mean over seeds) with error bars (std) for ``rows``; saved as a PNG.
+
+    Rows without results (not trained in a smoke run) are left out.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    rows = [r for r in rows if r in suite.results or not suite.smoke]
     means, stds = [], []
     for r in rows:
         m, s = mean_std([v * scale for v in suite.values(r, metric)])
@@ -396,15 +758,25 @@ def plot_curves(path, xs, curves, title, xlabel, ylabel='top-1 (%)'):
 
 # ------------------------------------------------------------------------------- CLI
 def parse_args(description, argv=None):
+    """The suites' command line.
+
+    ``--smoke`` checks a suite end to end in about half a minute: tiny data, 1 seed,
+    ``SMOKE_EPOCHS`` epoch(s), only the suite's ``smoke_rows``, tools run in-process. One seed
+    gives no interval ('1 seed: no interval'); intervals, mde and verdicts are unit-tested on
+    hand values in tests/test_reproduce_common.py.
+    """
     p = argparse.ArgumentParser(description=description)
-    p.add_argument('--seeds', type=int, help='seeds 0..N-1 (default 3; 1 with --smoke)')
+    p.add_argument('--seeds', type=int, help='seeds 0..N-1 (default 5; 1 with --smoke)')
     p.add_argument('--seed-list', type=int, nargs='+', help='explicit seeds (overrides --seeds)')
     p.add_argument('--out', help='output dir (default work_dirs/reproduce/<method>)')
     p.add_argument('--epochs', type=int, help='override every run\'s max_epochs (smoke only: '
                    'the tables use the configs\' schedules)')
     p.add_argument('--smoke', action='store_true',
-                   help='tiny data, 2 epochs: checks that the suite runs end to end')
+                   help=f'tiny data, 1 seed, {SMOKE_EPOCHS} epoch(s), the suite\'s smoke rows, '
+                   'tools in-process: checks that the suite runs end to end')
+    p.add_argument('--in-process', action='store_true',
+                   help='run the tools in this process (implied by --smoke)')
     args = p.parse_args(argv)
     if args.seeds is None:
-        args.seeds = 1 if args.smoke else 3
+        args.seeds = 1 if args.smoke else 5
     return args
