@@ -1,9 +1,13 @@
-"""The seeded reproduction suites (benchmarks/reproduce/) end to end: a 1-seed, 2-epoch smoke of
-each method's suite on tiny toy data, and one-seed-one-result determinism of a training run."""
+"""The seeded reproduction suites (benchmarks/reproduce/) end to end, and one seed → one result.
+
+Each suite's ``--smoke`` (common.parse_args) runs its whole machinery in-process: data
+generation, its declared ``SMOKE_ROWS`` (one row per kind of run), the evaluation tools, claims,
+JSON, Markdown (render.py) and PNGs, on tiny data, 1 seed, 1 epoch. One seed has no interval:
+intervals, mde and verdicts are unit-tested in tests/test_reproduce_common.py.
+"""
+import importlib
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -13,33 +17,31 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks', 'reproduce'))
 
 import common  # noqa: E402
+import render  # noqa: E402
 
 SUITES = ['karmma', 'mm2rgb', 'd3d', 'dmcl', 'mml']
 
 
-def _env():
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
-    return env
-
-
 @pytest.mark.parametrize('name', SUITES)
-def test_suite_smoke(name, tmp_path):
-    """``<method>.py --smoke``: trains every row (1 seed, 2 epochs), writes JSON, Markdown, PNG."""
-    proc = subprocess.run(
-        [sys.executable, osp.join('benchmarks', 'reproduce', f'{name}.py'), '--smoke', '--out',
-         str(tmp_path)], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+def test_suite_smoke(name, tmp_path, monkeypatch):
+    """``<method>.py --smoke``: its smoke rows (1 seed, 1 epoch), JSON, Markdown, PNG."""
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    suite_module = importlib.import_module(name)
+    suite_module.main(['--smoke', '--out', str(tmp_path)])
     data = json.loads((tmp_path / 'results.json').read_text())
     assert data['method'] == name and data['seeds'] == [0] and data['data_scale'] == 'smoke'
-    assert data['epochs_override'] == 2
+    assert data['epochs_override'] == common.SMOKE_EPOCHS
     assert data['claims'], 'a suite measures at least one claim of its paper'
     rows = set(data['results'])
     for c in data['claims']:
-        assert c['n'] == 1 and c['verdict'].endswith('(1 seed)'), c
+        assert c['n'] == 1 and c['verdict'] == common.NO_INTERVAL, c
         assert c['a'] in rows and c['b'] in rows, c
-        assert len(c['diffs']) == 1
-    # every trained run ran the smoke's 2 epochs on the suite's data (test-only runs, e.g.
+        assert len(c['diffs']) == 1 and len(c['a_values']) == 1
+    # only the declared smoke rows were trained among the recorded training rows
+    declared = data['smoke_rows']
+    assert declared is not None
+    assert all(s['reason'].startswith('rows not run in the smoke') for s in data['skipped_claims'])
+    # every trained run ran the smoke's epochs on the suite's data (test-only runs, e.g.
     # mm2rgb's logit-ensemble teachers, have no training loop)
     configs = list(tmp_path.glob('seed0/*/config.py'))
     trained = [c for c in configs if (c.parent / 'last_checkpoint').exists()]
@@ -48,10 +50,15 @@ def test_suite_smoke(name, tmp_path):
         text = cfg.read_text()
         assert "'data/toy/" not in text, cfg
         if cfg in trained:
-            assert 'max_epochs=2,' in text.replace(' ', ''), cfg
-    assert list(tmp_path.glob('*.png')), 'no figure written'
+            assert f'max_epochs={common.SMOKE_EPOCHS},' in text.replace(' ', ''), cfg
+    pngs = sorted(p.name for p in tmp_path.glob('*.png'))
+    assert pngs and pngs == sorted(data['figures']), 'figures written and listed in the JSON'
     summary = (tmp_path / 'summary.md').read_text()
-    assert 'seeds [0]' in summary and '(1 seed)' in summary
+    assert 'Seeds [0]' in summary and common.NO_INTERVAL in summary
+    # one renderer: the summary is what render.py makes of the JSON
+    assert summary == render.method_markdown(data)
+    timings = json.loads((tmp_path / 'timings.json').read_text())
+    assert 'generate_data.log' in timings and data['compute_s'] > 0
 
 
 def _weights(path):
@@ -60,13 +67,16 @@ def _weights(path):
 
 
 def test_one_seed_one_result(tmp_path):
-    """The same seed gives the same weights and metrics (deterministic CPU runs, seeded
-    workers, random crop and colour jitter on); another seed gives other weights."""
+    """The same seed gives the same weights and metrics, whether the run is a process of its
+    own (``launch.py tools/train.py``, the full suites) or runs in-process (``--smoke``);
+    another seed gives other weights (deterministic CPU runs, seeded workers, random crop and
+    colour jitter on)."""
     cfg = 'configs/mm2rgb/toy/baseline_rgb_sthv2.py'
     runs = {}
-    for tag, seed in (('a', 0), ('b', 0), ('c', 1)):
-        suite = common.Suite('det', common.parse_args(
-            'det', ['--smoke', '--seed-list', str(seed), '--out', str(tmp_path / tag)]))
+    for tag, seed, in_process in (('a', 0, False), ('b', 0, True), ('c', 1, True)):
+        args = ['--smoke', '--seed-list', str(seed), '--out', str(tmp_path / tag)]
+        suite = common.Suite('det', common.parse_args('det', args))
+        suite.in_process = in_process
         suite.data_dir = tmp_path / 'data'   # the same data for the three runs
         suite.generate_data(('sthv2', ))
         metrics = suite.train(cfg, 'rgb', seed, ['top1'])

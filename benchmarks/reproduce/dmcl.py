@@ -34,11 +34,13 @@ MODS = ['rgb', 'depth', 'flow']
 KEYS = [f'{m}_top1' for m in MODS] + ['fused_top1', 'oracle_top1']
 HEADERS = [f'{m} top-1 (%)' for m in MODS] + ['Σ (%)', 'Φ (%)']
 ROWS = ['independent', 'smcl', 'cmcl', 'random_teacher', 'dmcl']
+# --smoke: the schemes share one distiller; the smoke trains the plain one and the method
+SMOKE_ROWS = ['independent', 'dmcl']
 
 
 def main(argv=None):
     args = parse_args('DMCL Table 1 / 2 (MCL training schemes) on the toy SSv2 data', argv)
-    suite = Suite('dmcl', args)
+    suite = Suite('dmcl', args, smoke_rows=SMOKE_ROWS)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:
         for r in ROWS:

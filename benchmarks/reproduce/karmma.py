@@ -19,11 +19,12 @@ top-1 (final validation, all modalities) of Θ = toy value vs none, and the infe
 
 Claims (paired over seeds, percentage points):
 
-1. KARMMA_S ≥ Baseline w/ δ for each missing-modality combination and for their mean
-   (``not_less``; KARMMA §4.1 "KARMMA_S consistently outperforms both baselines").
+1. KARMMA_S > Baseline w/ δ for each missing-modality combination and for their mean
+   (KARMMA §4.1 "KARMMA_S consistently outperforms both baselines").
 2. The Baseline degrades most: drop = top-1 with all modalities − mean over the 6 missing
    combinations; drop(Baseline) > drop(KARMMA_S) and > drop(Baseline w/ δ) (``greater``).
-3. Θ-Average keeps the accuracy of using all tokens (``not_less``) at a lower cost (Tab. 4).
+3. Θ-Average keeps the accuracy of using all tokens (non-inferiority, 1-point margin) at a lower
+   cost (Tab. 4).
 
 Usage::
 
@@ -53,6 +54,9 @@ SMOKE_PROBS = [0.0, 0.9]         # --smoke: one sweep test per model (each build
 EVAL_OPTIONS = ['--cfg-options', 'test_dataloader.num_workers=0',
                 'test_dataloader.persistent_workers=False']
 FIG4_ROWS = ['Baseline', 'Baseline w/ δ', 'KARMMA_S']
+# --smoke trains every row: each is its own kind of run (teacher, CE baseline, modality
+# dropout + missing tokens, distilled student, Θ-Average off)
+SMOKE_ROWS = ['Baseline', 'Baseline w/ δ', 'KARMMA_S (Θ={theta})', 'KARMMA_S (Θ=None)']
 
 
 def no_theta_options():
@@ -131,9 +135,9 @@ def efficiency(suite, seed):
 def main(argv=None):
     args = parse_args('KARMMA seeded reproduction (Tab. 1, Fig. 4, Tab. 4) on the toy EPIC data',
                       argv)
-    suite = Suite('karmma', args)
-    suite.generate_data(('epic', ))
     theta = theta_value()
+    suite = Suite('karmma', args, smoke_rows=[r.format(theta=theta) for r in SMOKE_ROWS])
+    suite.generate_data(('epic', ))
     probs = SMOKE_PROBS if args.smoke else PROBS
     row_theta, row_none = f'KARMMA_S (Θ={theta})', 'KARMMA_S (Θ=None)'
     for seed in suite.seeds:
@@ -150,13 +154,16 @@ def main(argv=None):
     # ---- claims
     for combo in MISSING + ['missing_mean']:
         what = 'mean of the 6 missing combinations' if combo == 'missing_mean' else combo
-        suite.claim(f'Tab. 1: KARMMA_S ≥ Baseline w/ δ, {what} (action top-1)', 'KARMMA_S',
-                    'Baseline w/ δ', f'{combo}/action_top1', kind='not_less')
+        suite.claim(f'Tab. 1: KARMMA_S > Baseline w/ δ, {what} (action top-1)', 'KARMMA_S',
+                    'Baseline w/ δ', f'{combo}/action_top1')
     for other in ('KARMMA_S', 'Baseline w/ δ'):
         suite.claim(f'Tab. 1: Baseline drops more than {other} when modalities go missing '
                     '(all − mean of missing combos)', 'drop:Baseline', f'drop:{other}', 'drop')
-    suite.claim(f'Tab. 4: Θ-Average (Θ={theta}) action top-1 ≥ all tokens (Θ=None)', row_theta,
-                row_none, 'action_top1', kind='not_less')
+    # "maintaining nearly the same action accuracy as using all tokens" (§4.3): non-inferiority;
+    # 1 point is about the paper's own gap to the strategy it calls worse (Random: −0.79)
+    suite.claim(f'Tab. 4: Θ-Average (Θ={theta}) keeps the action top-1 of all tokens (Θ=None)',
+                row_theta, row_none, 'action_top1', kind='noninferior', margin=1.0,
+                paper=dict(ref='KARMMA Tab. 4, Θ-Average 300 vs None', a=31.11, b=31.19))
 
     # ---- tables
     combos = [ALL] + MISSING

@@ -47,12 +47,14 @@ STAGES = dict(independent_rgb=('rgb', ['rgb_top1', 'rgb_b_top1', 'fused_top1']),
               ml=('ml', ['rgb_top1', 'rgb_b_top1', 'fused_top1', 'oracle_top1']),
               mml=('mml', ['rgb_top1', 'flow_top1', 'fused_top1', 'oracle_top1']))
 COLUMNS = ['rgb_top1', 'rgb_b_top1', 'flow_top1', 'fused_top1', 'oracle_top1']
+# --smoke trains every stage: each starts from the previous one's checkpoint
+SMOKE_ROWS = ROWS
 HEADERS = ['RGB top-1 (%)', '2nd RGB top-1 (%)', 'flow top-1 (%)', 'Σ (%)', 'Φ (%)']
 
 
 def main(argv=None):
     args = parse_args('Mutual (Modality) Learning (Tab. 7) on the toy SSv2 data', argv)
-    suite = Suite('mml', args)
+    suite = Suite('mml', args, smoke_rows=SMOKE_ROWS)
     suite.generate_data(('sthv2', ))
     for seed in suite.seeds:
         for r in ROWS:
