@@ -5,6 +5,7 @@ import json
 import math
 import os.path as osp
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -429,3 +430,39 @@ def test_committed_tables_match_json():
     assert render.REPO / 'README.md' in generated and len(generated) >= 3
     for path, text in generated.items():
         assert path.read_text() == text, f'{path} differs from its JSON: run render.py'
+
+
+def test_run_all_publishes_renders_and_flags_calibration(tmp_path, monkeypatch, capsys):
+    """run_all.py with a stand-in for the suite process: results.json and its PNG are published
+    to --docs, the tables rendered (README block included), a failed control → exit status 2."""
+    import subprocess
+
+    import run_all
+    docs, readme = tmp_path / 'docs', tmp_path / 'README.md'
+    docs.mkdir()
+    readme.write_text('# x\n<!-- BEGIN generated: claims -->\n<!-- END generated: claims -->\n'
+                      'kept\n')
+
+    def fake_suite(cmd):
+        out = Path(cmd[cmd.index('--out') + 1])
+        suite = common.Suite('dmcl', common.parse_args('t', ['--seeds', '3', '--out', str(out)]))
+        _record(suite, 'dmcl', [0.6, 0.7, 0.65])
+        _record(suite, 'dmcl (seeds +1000)', [0.5, 0.6, 0.6])
+        suite.claim('DMCL vs itself', 'dmcl', 'dmcl (seeds +1000)', 'top1', control='negative')
+        (out / 'bars.png').write_bytes(b'png')
+        suite.finish([], [out / 'bars.png'])
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(run_all.subprocess, 'run', fake_suite)
+    rc = run_all.main(['--only', 'dmcl', '--out', str(tmp_path / 'out'), '--docs', str(docs),
+                       '--readme', str(readme)])
+    assert rc == 2   # the negative control came out held
+    assert json.loads((docs / 'dmcl.json').read_text())['calibration']['ok'] is False
+    assert (docs / 'bars.png').read_bytes() == b'png'
+    assert '**CALIBRATION FAILED**' in (docs / 'dmcl.md').read_text()
+    assert '| [DMCL](docs/reproduce/dmcl.md) | DMCL vs itself *(negative control)* |' in \
+        readme.read_text() and readme.read_text().endswith('<!-- END generated: claims -->\nkept\n')
+    assert '**FAILED**' in (docs / 'README.md').read_text()
+    assert (tmp_path / 'out' / 'SUMMARY.md').exists()
+    out, err = capsys.readouterr()
+    assert 'wall time per suite (min): dmcl' in out and 'CALIBRATION FAILED' in err

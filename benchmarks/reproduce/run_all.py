@@ -45,6 +45,8 @@ def main(argv=None):
     p.add_argument('--seeds', type=int, help='seeds per suite (default 5; 1 with --smoke)')
     p.add_argument('--smoke', action='store_true', help='each suite with --smoke')
     p.add_argument('--docs', default=str(render.DOCS), help='where results are published')
+    p.add_argument('--readme', default=str(render.README),
+                   help="README.md whose 'claims' table is regenerated")
     p.add_argument('--no-publish', action='store_true',
                    help='leave docs/reproduce and README.md alone')
     a = p.parse_args(argv)
@@ -73,7 +75,7 @@ def main(argv=None):
             payloads, link='{name}/summary.md'))
         print(f'written {Path(a.out) / "SUMMARY.md"}')
     if payloads and not (a.smoke or a.no_publish):
-        render.main(['--docs', a.docs])
+        render.main(['--docs', a.docs, '--readme', a.readme])
     print('\nwall time per suite (min): ' + ', '.join(f'{n} {w / 60:.1f}'
                                                       for n, w in walls.items()))
     cal_failed = [f'{n}: {x}' for n, pl in payloads.items()
