@@ -8,6 +8,16 @@ from mmengine.runner import Runner
 PLUGIN = 'mmdistill_plugin'
 
 
+def register_config_scope() -> None:
+    """Let MMEngine resolve ``mmdistill_plugin::`` base configs before CONFIG is parsed, without
+    importing the plugin (``custom_imports`` does that; see ``mmdistill_plugin_scope``)."""
+    try:
+        import mmdistill_plugin_scope
+    except ImportError:  # the plugin is not installed: nothing to resolve
+        return
+    mmdistill_plugin_scope.register()
+
+
 def uses_plugin_import(cfg: Config) -> bool:
     """Whether the config imports the plugin through ``custom_imports``."""
     imports = (cfg.get('custom_imports') or {}).get('imports', [])

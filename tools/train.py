@@ -6,7 +6,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from runner_utils import build_runner
+from runner_utils import build_runner, register_config_scope
 
 
 def parse_args():
@@ -127,6 +127,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
 
+    register_config_scope()  # `_base_ = ['mmdistill_plugin::...']` in CONFIG
     cfg = Config.fromfile(args.config)
 
     # merge cli arguments to config
