@@ -11,8 +11,8 @@ from setuptools.command.build_py import build_py
 #: shipped inside the package as ``mmdistill_plugin/.mim/<name>``, the OpenMMLab layout that
 #: MMEngine (``mmdistill_plugin::`` base configs) and MIM (``mim train mmdistill_plugin``) read
 MIM_FILES = ('configs', 'tools', 'demo', 'model-index.yml')
-#: runs ``mmdistill_plugin_scope.register()`` at interpreter start (see that module)
-SCOPE_PTH = 'mmdistill_plugin-scope.pth'
+#: runs ``mmdistill_plugin_startup.install()`` at interpreter start (see that module)
+STARTUP_PTH = 'mmdistill_plugin-startup.pth'
 
 
 def read_requirements(path):
@@ -65,14 +65,14 @@ def add_mim_extension():
             shutil.copyfile(src, dst)
 
 
-class BuildPyWithScope(build_py):
-    """``build_py`` that also puts SCOPE_PTH at the root of the wheel (site-packages)."""
+class BuildPyWithStartup(build_py):
+    """``build_py`` that also puts STARTUP_PTH at the root of the wheel (site-packages)."""
 
     def run(self):
         super().run()
-        target = osp.join(self.build_lib, SCOPE_PTH)
+        target = osp.join(self.build_lib, STARTUP_PTH)
         with open(target, 'w') as f:
-            f.write('import mmdistill_plugin_scope; mmdistill_plugin_scope.register()\n')
+            f.write('import mmdistill_plugin_startup; mmdistill_plugin_startup.install()\n')
 
 
 add_mim_extension()
@@ -84,11 +84,11 @@ setup(
     long_description=open('README.md').read() if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmdistill_plugin', 'mmdistill_plugin.*']),
-    py_modules=['mmdistill_plugin_scope'],
+    py_modules=['mmdistill_plugin_startup'],
     # configs, tools, demo and model-index.yml under mmdistill_plugin/.mim (MANIFEST.in)
     include_package_data=True,
     package_data={'mmdistill_plugin': ['py.typed']},
-    cmdclass={'build_py': BuildPyWithScope},
+    cmdclass={'build_py': BuildPyWithStartup},
     # CI installs and tests Python 3.11 only (README); the declared ranges allow 3.9+.
     python_requires='>=3.9',
     # Ranges only (no torch pin, no mmcv variant): the plugin installs into an existing

@@ -71,7 +71,7 @@ def test_wheel_install_inherits_configs_by_package_scope(tmp_path):
     for f in ('tools/train.py', 'tools/test.py', 'tools/dist_train.sh', 'tools/export_student.py',
               'model-index.yml', 'configs/karmma/metafile.yml', 'demo/demo_rgb.py'):
         assert mim + f in names, f
-    assert 'mmdistill_plugin/py.typed' in names and 'mmdistill_plugin-scope.pth' in names
+    assert 'mmdistill_plugin/py.typed' in names and 'mmdistill_plugin-startup.pth' in names
     assert not any('__pycache__' in n for n in names)
 
     # 2. a scratch venv that sees this environment's packages (torch, MMAction2, ...), not the

@@ -2,7 +2,8 @@
 """Export the student of a distillation checkpoint for plain MMAction2.
 
     python tools/export_student.py CONFIG CHECKPOINT --out student.pth \
-        [--student-config-out student_config.py] [--prefix student.] [--student-key student]
+        [--student-config-out student_config.py] [--prefix student.] [--student-key student] \
+        [--cfg-options KEY=VALUE ...]
 
 CHECKPOINT is a training checkpoint of ``DistillRecognizer`` (or any checkpoint whose model
 keys start with ``--prefix``, default ``student.``), or a work dir (its ``last_checkpoint``).
@@ -13,8 +14,15 @@ so plain MMAction2 ``tools/test.py STUDENT_CONFIG student.pth`` loads it without
 
 ``--student-config-out`` writes CONFIG with ``model = <model.student>`` and without
 ``custom_imports``/``load_from``/``resume`` (datasets, evaluators, loops, hooks and runtime are
-kept). The weights are checked against that model config with a strict load (``--no-verify``
-skips it). Output folders are created.
+kept), plus what MMAction2's inference API and ``demo/demo.py`` read: a top-level
+``test_pipeline`` (for an RGB student, the video form of the test pipeline: ``DecordInit`` ...
+``PackActionInputs``, so ``inference_recognizer(model, 'video.mp4')`` works whatever the test
+dataset reads) and, where the config names the classes (SSv2 ``labels_file``, ``metainfo``),
+``test_dataloader.dataset.metainfo.classes`` and ``<config stem>_label_map.txt`` (one name per
+line: ``demo/demo.py``'s label file). Config-file variables the runner does not read (a base's
+datasets, pipelines and sizes) are left out. The weights are checked against that model config
+with a strict load (``--no-verify`` skips it). Output folders are created. ``--cfg-options``
+edits CONFIG before the export, as in ``tools/test.py``.
 
 RGB-only students (an MMAction2 recognizer fed ``inputs['rgb']``) are exported as plain
 MMAction2, so they deploy without the plugin (see :func:`plain_rgb_config`): a ``SelectModality``
@@ -45,6 +53,7 @@ import warnings
 from collections import OrderedDict
 
 import torch
+from mmengine.config import DictAction
 
 PLUGIN = 'mmdistill_plugin'
 PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -66,6 +75,9 @@ def parse_args(argv=None):
     parser.add_argument('--keep-plugin-data', action='store_true',
                         help='keep the plugin\'s datasets / transforms in the student config '
                         '(by default an RGB-only student gets a plain MMAction2 test pipeline)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of CONFIG before the export, KEY=VALUE (as '
+                        'tools/test.py), e.g. test_dataloader.dataset.ann_file=val.txt')
     return parser.parse_args(argv)
 
 
@@ -165,7 +177,11 @@ RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_
                'optim_wrapper', 'param_scheduler', 'auto_scale_lr', 'default_hooks',
                'custom_hooks', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
                'vis_backends', 'default_scope', 'launcher', 'randomness', 'resume', 'load_from',
-               'experiment_name', 'custom_imports', 'data_preprocessor', 'cfg')
+               'experiment_name', 'custom_imports', 'data_preprocessor', 'cfg',
+               'test_pipeline')
+#: MMAction2's decoders of a frame folder and of a video (and the video's opener)
+FRAME_DECODERS = ('RawFrameDecode', )
+VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
 #: plugin transform -> plain MMAction2 transform (same arguments) for the RGB test pipeline
 SPATIAL = dict(MultimodalResize='Resize', MultimodalCenterCrop='CenterCrop',
                MultimodalFlip='Flip')
@@ -212,6 +228,32 @@ def plain_rgb_pipeline(pipeline, source: str, format_shape: str = 'NCTHW') -> li
         else:
             out.append(dict(t))
     return out
+
+
+def video_pipeline(pipeline) -> list:
+    """The form of a plain MMAction2 test pipeline that reads a video file (what
+    ``inference_recognizer(model, 'video.mp4')`` feeds: ``dict(filename=..., start_index=0)``):
+    ``RawFrameDecode`` becomes ``DecordDecode`` after a leading ``DecordInit``."""
+    names = [_type_name(t['type']) for t in pipeline]
+    out = [] if any(n in VIDEO_INITS for n in names) else [dict(type='DecordInit')]
+    for t in pipeline:
+        if _type_name(t['type']) in FRAME_DECODERS:
+            out.append(dict(type='DecordDecode'))
+        else:
+            out.append(copy.deepcopy(dict(t)))
+    return out
+
+
+def dataset_class_names(ds) -> list:
+    """Class names (by label id) of a single-label dataset config, or None when it names none
+    (``metainfo.classes``, or the SSv2 ``labels_file``; see
+    ``mmdistill_plugin.apis.class_names``)."""
+    from mmdistill_plugin.apis import class_names
+    try:
+        names = class_names(ds)
+    except (OSError, ValueError, KeyError):
+        return None
+    return None if not names or set(names) != {'item'} else list(names['item'])
 
 
 def _ssv2_list(ds: dict, list_path: str):
@@ -396,6 +438,10 @@ def student_config(cfg, student_key: str, list_stem: str = None, plain_data: boo
     rgb_only = student_modality == 'rgb'
     plain['model'] = student
     unwrapped = unwrap_select_modality(student) if rgb_only and plain_data else student
+    names = None
+    if isinstance(plain.get('test_dataloader'), dict):
+        names = dataset_class_names(plain['test_dataloader'].get('dataset'))
+    converted_data = False
     if (rgb_only and plain_data and list_stem is not None
             and not plugin_components(unwrapped)):
         converted = copy.deepcopy(plain)
@@ -403,9 +449,12 @@ def student_config(cfg, student_key: str, list_stem: str = None, plain_data: boo
         try:
             plain_rgb_config(converted, list_stem)
             plain = converted
+            converted_data = True
         except (ValueError, KeyError, FileNotFoundError) as err:
             warnings.warn(f'the student config keeps the plugin\'s data pipeline (and '
                           f'custom_imports): {err}')
+    inference_ready(plain, names, converted_data or not plugin_components(
+        plain.get('test_dataloader')), list_stem)
     plugin_model = plugin_components(plain['model'])
     if plugin_model:
         warnings.warn(f'the student uses plugin components {plugin_model}: its config keeps '
@@ -423,6 +472,30 @@ def student_config(cfg, student_key: str, list_stem: str = None, plain_data: boo
     return Config(plain), plugin_model
 
 
+def inference_ready(plain: dict, names, plain_dataset: bool, list_stem) -> None:
+    """What MMAction2's inference API and ``demo/demo.py`` read, added to ``plain`` (edited in
+    place): the top-level ``test_pipeline`` (its video form for a plain MMAction2 test dataset:
+    :func:`video_pipeline`), the class names as ``metainfo.classes`` of the plain test / val
+    datasets and in ``<list_stem>_label_map.txt``; and only the keys the runner reads."""
+    for key in [k for k in plain if k not in RUNNER_KEYS]:
+        plain.pop(key)
+    loader = plain.get('test_dataloader')
+    if isinstance(loader, dict) and isinstance(loader.get('dataset'), dict):
+        pipeline = loader['dataset'].get('pipeline') or []
+        plain['test_pipeline'] = (video_pipeline(pipeline) if plain_dataset
+                                  else copy.deepcopy(pipeline))
+    if not names:
+        return
+    if plain_dataset:
+        for key in ('val_dataloader', 'test_dataloader'):
+            ds = (plain.get(key) or {}).get('dataset')
+            if isinstance(ds, dict):
+                ds['metainfo'] = dict(ds.get('metainfo') or {}, classes=list(names))
+    if list_stem is not None:
+        with open(f'{list_stem}_label_map.txt', 'w') as f:
+            f.write('\n'.join(names) + '\n')
+
+
 def main(argv=None):
     args = parse_args(argv)
     import mmdistill_plugin  # noqa: F401  (registry, torch.load fix for training checkpoints)
@@ -432,6 +505,8 @@ def main(argv=None):
     from mmaction.registry import MODELS
 
     cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     ckpt_path = resolve_checkpoint(args.checkpoint)
     checkpoint = torch.load(ckpt_path, map_location='cpu', weights_only=False)
     state = student_state(checkpoint, args.prefix)

@@ -9,13 +9,14 @@ PLUGIN = 'mmdistill_plugin'
 
 
 def register_config_scope() -> None:
-    """Let MMEngine resolve ``mmdistill_plugin::`` base configs before CONFIG is parsed, without
-    importing the plugin (``custom_imports`` does that; see ``mmdistill_plugin_scope``)."""
+    """Let MMEngine resolve ``mmdistill_plugin::`` base configs before CONFIG is parsed (and
+    MMAction2 1.2.0's release import), without importing the plugin's components
+    (``custom_imports`` does that; see ``mmdistill_plugin_startup``)."""
     try:
-        import mmdistill_plugin_scope
+        import mmdistill_plugin_startup
     except ImportError:  # the plugin is not installed: nothing to resolve
         return
-    mmdistill_plugin_scope.register()
+    mmdistill_plugin_startup.install()
 
 
 def uses_plugin_import(cfg: Config) -> bool:

@@ -1,4 +1,4 @@
-"""Fixes for the pinned stack (torch 2.13 CPU, mmengine 0.10.7, mmaction2 1.1.0).
+"""Fixes for the stack (torch 2.13 CPU, mmengine 0.10.x, mmaction2 1.1.0 and 1.2.0).
 
 Importing :mod:`mmdistill_plugin` applies them once, so MMAction2's standard tools work
 unchanged (the plugin is imported by ``custom_imports`` while the config is parsed, i.e.
@@ -11,10 +11,24 @@ before the :class:`~mmengine.runner.Runner` loads checkpoints or initialises dis
 2. mmengine's ``_init_dist_pytorch`` calls ``torch.cuda.set_device`` unconditionally, which
    fails on a CPU build. Without CUDA the patched version skips it and, if the config asks for
    ``nccl``, falls back to ``gloo`` with a warning.
+3. MMAction2 1.2.0's release lacks ``mmaction/models/localizers/drn`` and imports the undeclared
+   ``importlib_metadata``: fixed by :mod:`mmdistill_plugin_startup` (``install()``), which must
+   run before MMAction2 is imported and is called first.
+4. MMAction2 1.2 renamed the data sample fields: ``gt_labels.item`` -> ``gt_label``,
+   ``pred_scores.item`` -> ``pred_score``, ``pred_labels.item`` -> ``pred_label`` (tensors instead
+   of ``LabelData``). The plugin's multi-head datasets, heads and metrics carry ``LabelData`` with
+   one field per head (``verb``, ``noun``), so :func:`label_data_fields` gives MMAction2 1.2's
+   ``ActionDataSample`` the 1.1 properties back and keeps both spellings in step: setting
+   ``gt_labels = LabelData(item=t)`` also sets ``gt_label = t``, ``set_gt_label(t)`` /
+   ``set_pred_score(t)`` / ``set_pred_label(t)`` also set ``gt_labels`` / ``pred_scores`` /
+   ``pred_labels``. MMAction2 1.2's heads and ``AccMetric`` read their fields, the plugin reads
+   its own. Nothing changes with MMAction2 1.1.
 """
 import os
 import os.path as osp
 import warnings
+
+import mmdistill_plugin_startup
 
 import torch
 import torch.distributed as torch_dist
@@ -54,6 +68,69 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
 
 _ORIG_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
 
+def _mirror(name_old: str, name_new: str):
+    """A property ``name_old`` (``LabelData``) kept in step with the tensor field
+    ``name_new`` (MMAction2 1.2)."""
+    from mmengine.structures import LabelData
+    private = '_' + name_old
+
+    def getter(self):
+        if private in self._data_fields:
+            return getattr(self, private)
+        if name_new in self._data_fields:
+            value = getattr(self, name_new)
+            if isinstance(value, dict):
+                return LabelData(**value)
+            return LabelData(item=value)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name_old}'")
+
+    def setter(self, value):
+        self.set_field(value, private, dtype=LabelData)
+        if 'item' in value:
+            self.set_field(value.item, name_new, dtype=torch.Tensor)
+
+    def deleter(self):
+        if private in self._data_fields:
+            delattr(self, private)
+
+    return property(getter, setter, deleter)
+
+
+def label_data_fields() -> bool:
+    """Give MMAction2 1.2's ``ActionDataSample`` the 1.1 ``LabelData`` fields (see the module
+    docstring). Returns whether it patched (False on 1.1, which has them)."""
+    from mmengine.structures import LabelData
+    from mmaction.structures import ActionDataSample
+    if isinstance(getattr(ActionDataSample, 'gt_labels', None), property) or \
+            getattr(ActionDataSample, '_mmdistill_label_data', False):
+        return False
+    pairs = (('gt_labels', 'gt_label'), ('pred_scores', 'pred_score'),
+             ('pred_labels', 'pred_label'))
+    for old, new in pairs:
+        setattr(ActionDataSample, old, _mirror(old, new))
+    setters = dict(gt_labels=ActionDataSample.set_gt_label,
+                   pred_scores=ActionDataSample.set_pred_score,
+                   pred_labels=ActionDataSample.set_pred_label)
+
+    def mirrored(old, original):
+        def set_and_mirror(self, value):
+            original(self, value)
+            new = dict(pairs)[old]
+            current = getattr(self, new)
+            data = LabelData(**current) if isinstance(current, dict) else LabelData(item=current)
+            self.set_field(data, '_' + old, dtype=LabelData)
+            self._data_fields.add(old)
+            return self
+        set_and_mirror.__doc__ = original.__doc__
+        return set_and_mirror
+
+    ActionDataSample.set_gt_label = mirrored('gt_labels', setters['gt_labels'])
+    ActionDataSample.set_pred_score = mirrored('pred_scores', setters['pred_scores'])
+    ActionDataSample.set_pred_label = mirrored('pred_labels', setters['pred_labels'])
+    ActionDataSample.set_gt_labels = lambda self, value: self.set_gt_label(value)
+    ActionDataSample._mmdistill_label_data = True
+    return True
+
 
 def apply() -> None:
     """Apply the fixes once (idempotent)."""
@@ -62,6 +139,8 @@ def apply() -> None:
         return
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
     dist_utils._init_dist_pytorch = _init_dist_pytorch
+    mmdistill_plugin_startup.install()
+    label_data_fields()
     _APPLIED = True
 
 
