@@ -4,7 +4,6 @@ import os.path as osp
 import shutil
 import sys
 import warnings
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 

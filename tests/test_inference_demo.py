@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import require_shared_data
 from mmengine.config import Config
 
-from conftest import require_shared_data
 from mmaction.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +57,8 @@ def random_distill_checkpoint(cfg, path, seed=0):
                     meta=dict(epoch=1)), path)
 
 
-def test_exported_rgb_student_inference_matches_tools_test(toy_root, demo_mp4, tmp_path,
-                                                             monkeypatch, capsys):
+def test_exported_rgb_student_inference_matches_tools_test(
+        toy_root, demo_mp4, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(toy_root)
     config = REPO / 'configs' / 'mm2rgb' / 'toy' / 'student_rgb_flow_sthv2.py'
     cfg = Config.fromfile(str(config))

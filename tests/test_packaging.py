@@ -32,6 +32,8 @@ SKIP = shutil.ignore_patterns('__pycache__', '*.egg-info', '.mim', '.venv*')
 def copy_ignore(folder, names):
     top = TOP_LEVEL_SKIP if Path(folder) == REPO else set()
     return set(SKIP(folder, names)) | (top & set(names))
+
+
 MMACTION_TRAIN = Path(__import__('mmaction').__file__).parent / '.mim' / 'tools' / 'train.py'
 
 OUTSIDE_CONFIG = """\
@@ -79,8 +81,8 @@ def test_wheel_install_inherits_configs_by_package_scope(tmp_path):
     venv = tmp_path / 'venv'
     run([sys.executable, '-m', 'venv', '--without-pip', venv], tmp_path, env)
     python = venv / 'bin' / 'python'
-    scratch_site = Path(run([python, '-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'],
-                            tmp_path, env).stdout.strip())
+    purelib = 'import sysconfig; print(sysconfig.get_path("purelib"))'
+    scratch_site = Path(run([python, '-c', purelib], tmp_path, env).stdout.strip())
     (scratch_site / 'zz_parent_env.pth').write_text('\n'.join(site.getsitepackages()) + '\n')
     run([python, '-m', 'pip', 'install', '--no-deps', '-q', wheel], tmp_path, env)
     pkg = Path(run([python, '-c', 'import mmdistill_plugin, os; '

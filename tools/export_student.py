@@ -151,8 +151,9 @@ def component_types(node, found=None):
 
 def plugin_components(node) -> list:
     """Names of the plugin's components used in a config (by the module that defines them)."""
-    import mmaction.registry as mmaction_registry
     from mmengine.registry import Registry
+
+    import mmaction.registry as mmaction_registry
     registries = [r for r in vars(mmaction_registry).values() if isinstance(r, Registry)]
     names = []
     for t in component_types(node):
@@ -259,8 +260,7 @@ def dataset_class_names(ds) -> list:
 def _ssv2_list(ds: dict, list_path: str):
     """Write the MMAction2 annotation list of a ``SomethingSomethingV2Dataset`` config:
     ``<id><video_ext> <label>`` (video) or ``<id> <total_frames> <label>`` (frames)."""
-    from mmdistill_plugin.datasets.something_something import (count_files, load_json,
-                                                               template_key)
+    from mmdistill_plugin.datasets.something_something import count_files, load_json, template_key
     backend_args = ds.get('backend_args')
     labels = {k: int(v) for k, v in
               load_json(ds['labels_file'], 'SSv2 labels file', backend_args).items()}
@@ -416,9 +416,10 @@ def sub_config(model, key: str):
 def student_config(cfg, student_key: str, list_stem: str = None, plain_data: bool = True):
     """The plain config: ``model`` = the student (``student_key`` may be dotted, e.g.
     ``members.rgb`` for one network of ``MultiModalityNetworks``), no ``custom_imports`` (unless
-    it or its data need the plugin), no ``load_from``/``resume``; for an RGB-only student with ``plain_data``
-    and ``list_stem`` (where the annotation lists go) a plain MMAction2 test pipeline
-    (:func:`plain_rgb_config`). Returns the config and the plugin components of the student."""
+    it or its data need the plugin), no ``load_from``/``resume``; for an RGB-only student with
+    ``plain_data`` and ``list_stem`` (where the annotation lists go) a plain MMAction2 test
+    pipeline (:func:`plain_rgb_config`); what the inference API reads
+    (:func:`inference_ready`). Returns the config and the plugin components of the student."""
     from mmengine.config import Config
     model = cfg.model
     if sub_config(model, student_key) is None:
@@ -498,10 +499,10 @@ def inference_ready(plain: dict, names, plain_dataset: bool, list_stem) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    import mmdistill_plugin  # noqa: F401  (registry, torch.load fix for training checkpoints)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    import mmdistill_plugin  # noqa: F401  (registry, torch.load fix for training checkpoints)
     from mmaction.registry import MODELS
 
     cfg = Config.fromfile(args.config)

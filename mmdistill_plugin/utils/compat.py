@@ -28,12 +28,12 @@ import os
 import os.path as osp
 import warnings
 
-import mmdistill_plugin_startup
-
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
 from mmengine.runner.checkpoint import CheckpointLoader
+
+import mmdistill_plugin_startup
 
 _APPLIED = False
 
@@ -68,6 +68,7 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
 
 _ORIG_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
 
+
 def _mirror(name_old: str, name_new: str):
     """A property ``name_old`` (``LabelData``) kept in step with the tensor field
     ``name_new`` (MMAction2 1.2)."""
@@ -100,6 +101,7 @@ def label_data_fields() -> bool:
     """Give MMAction2 1.2's ``ActionDataSample`` the 1.1 ``LabelData`` fields (see the module
     docstring). Returns whether it patched (False on 1.1, which has them)."""
     from mmengine.structures import LabelData
+
     from mmaction.structures import ActionDataSample
     if isinstance(getattr(ActionDataSample, 'gt_labels', None), property) or \
             getattr(ActionDataSample, '_mmdistill_label_data', False):

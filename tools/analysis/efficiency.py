@@ -65,6 +65,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from torch.utils import _pytree as pytree
+from tqdm import tqdm
 
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 LOADERS = ('LoadRGBFrames', 'LoadFlowFrames', 'LoadAudioLogMel', 'LoadBoxes')
@@ -543,7 +544,7 @@ def efficiency_rows(name: str, cfg: Config, device: str = 'cpu', batch_size: int
     saved_drop = recognizer.test_cfg.get('drop_modalities')
     examples = backbone_outputs(fwd) if skip_dropped else None
     try:
-        for combo in todo:
+        for combo in tqdm(todo, desc=f'{name} combinations', unit='combo', leave=False):
             dropped = [m for m in mods if m not in combo]
             recognizer.test_cfg['drop_modalities'] = dropped
             row = dict(base, combo=label(combo), fes_run=label(combo))
