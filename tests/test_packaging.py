@@ -114,3 +114,31 @@ def test_wheel_install_inherits_configs_by_package_scope(tmp_path):
     proc = run([python, pkg / '.mim' / 'tools' / 'test.py', 'my_student.py', ckpt, '--work-dir',
                 'wd_test'], project, env)
     assert 'action_top1' in proc.stdout + proc.stderr
+
+
+def test_scoped_base_config_resolves_and_builds(tmp_path, monkeypatch):
+    """In this (editable) install: a config outside the repository inherits ours by package
+    scope; its components carry ``_scope_='mmdistill_plugin'`` and build from the registries of
+    that scope (children of MMAction2's), with no fallback warning."""
+    import mmengine.logging
+    from mmengine.config.utils import MODULE2PACKAGE
+    from mmengine.registry import DefaultScope
+
+    import mmdistill_plugin.registry as scope_registry
+    from mmaction.registry import MODELS
+    assert MODULE2PACKAGE['mmdistill_plugin'] == 'mmdistill_plugin'
+    (tmp_path / 'my_student.py').write_text(
+        "_base_ = ['mmdistill_plugin::karmma/toy/student_epic.py']\n"
+        "model = dict(student=dict(fusion=dict(strategy='B2')))\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile('my_student.py')
+    assert cfg.model.type == 'DistillRecognizer' and cfg.model.student.fusion.strategy == 'B2'
+    assert cfg.model['_scope_'] == 'mmdistill_plugin'  # MMEngine: on the outer components
+    logs = []
+    monkeypatch.setattr(mmengine.logging, 'print_log', lambda msg, *a, **k: logs.append(msg))
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        model = MODELS.build(cfg.model)  # the teacher is built when training starts
+    assert type(model).__name__ == 'DistillRecognizer'
+    assert model.student.fusion.strategy == 'B2'
+    assert not [m for m in logs if 'Failed' in m], logs
+    assert MODELS._get_root_registry()._search_child('mmdistill_plugin') is scope_registry.MODELS
