@@ -7,7 +7,8 @@
 
 CONFIG is the student's config (``tools/export_student.py --student-config-out``) or the
 distillation config it was trained with (its ``model.student`` is used); CHECKPOINT the
-exported student or the distillation checkpoint (its ``student.`` weights). From VIDEO the demo
+exported student or the distillation checkpoint (its ``student.`` weights), or a work dir
+(its ``last_checkpoint``). From VIDEO the demo
 computes what it can: RGB frames, optical flow with the project's TV-L1 extraction
 (``tools/data/extract_flow.py``) for the frames the clip samples, the log-mel spectrogram of the
 audio track when there is one. Whatever it cannot compute (no audio track, boxes, depth) or
@@ -24,7 +25,8 @@ from mmengine.config import Config, DictAction
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Multimodal student demo on a raw video')
     parser.add_argument('config', help='student config, or the distillation config')
-    parser.add_argument('checkpoint', help='exported student, or distillation checkpoint')
+    parser.add_argument('checkpoint',
+                        help='exported student, distillation checkpoint, or work dir')
     parser.add_argument('video', help='video file')
     parser.add_argument('--topk', type=int, default=5, help='classes to print per head')
     parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')

@@ -147,3 +147,34 @@ def test_multimodal_demo_on_a_raw_video(toy_root, demo_mp4, tmp_path, monkeypatc
     flow_files = sorted((tmp_path / 'work' / 'flow').glob('x_*.jpg'))
     assert len(flow_files) == 8
     assert np.abs(sample['inputs']['flow'].float() - 128).max() > 10  # real motion, not zeros
+
+
+def test_multimodal_recognizer_follows_the_device(toy_root, monkeypatch):
+    """``init_multimodal_recognizer(device=...)`` moves the weights and every data
+    preprocessor (they cast the inputs) to the device (``meta`` stands in for CUDA)."""
+    from mmdistill_plugin.apis import init_multimodal_recognizer
+    monkeypatch.chdir(toy_root)
+    cfg = Config.fromfile(str(REPO / 'configs' / 'karmma' / 'toy' / 'student_epic.py'))
+    model = init_multimodal_recognizer(cfg, None, device='meta')
+    assert {p.device.type for p in model.parameters()} == {'meta'}
+    devices = {str(m._device) for m in model.modules() if hasattr(m, '_device')}
+    assert devices == {'meta'}, devices
+    assert not model.training and model.cfg is cfg
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_multimodal_demo_on_cuda_matches_cpu(toy_root, demo_mp4, tmp_path, monkeypatch):
+    from mmdistill_plugin.apis import inference_multimodal_recognizer, init_multimodal_recognizer
+    monkeypatch.chdir(toy_root)
+    cfg = Config.fromfile(str(REPO / 'configs' / 'karmma' / 'toy' / 'student_epic.py'))
+    ckpt = tmp_path / 'epoch_1.pth'
+    random_distill_checkpoint(cfg, ckpt)
+    scores = {}
+    for device in ('cpu', 'cuda'):
+        model = init_multimodal_recognizer(cfg, str(ckpt), device=device)
+        result, _ = inference_multimodal_recognizer(model, str(demo_mp4),
+                                                    flow_algorithm='farneback',
+                                                    flow_short_side=64)
+        scores[device] = result.pred_scores.verb.cpu()
+    torch.testing.assert_close(scores['cuda'], scores['cpu'], atol=1e-4, rtol=1e-3)

@@ -85,9 +85,8 @@ def test_wheel_install_inherits_configs_by_package_scope(tmp_path):
     scratch_site = Path(run([python, '-c', purelib], tmp_path, env).stdout.strip())
     (scratch_site / 'zz_parent_env.pth').write_text('\n'.join(site.getsitepackages()) + '\n')
     run([python, '-m', 'pip', 'install', '--no-deps', '-q', wheel], tmp_path, env)
-    pkg = Path(run([python, '-c', 'import mmdistill_plugin, os; '
-                    'print(os.path.dirname(mmdistill_plugin.__file__))'], tmp_path, env)
-               .stdout.strip())
+    where = 'import importlib.util as u; print(u.find_spec("mmdistill_plugin").origin)'
+    pkg = Path(run([python, '-c', where], tmp_path, env).stdout.strip()).parent
     assert pkg == scratch_site / 'mmdistill_plugin'
     assert (pkg / '.mim' / 'configs' / 'karmma' / 'toy' / 'student_epic.py').is_file()
 

@@ -89,7 +89,8 @@ def init_multimodal_recognizer(config: Union[str, Config], checkpoint: Optional[
                                student_key: str = 'student') -> torch.nn.Module:
     """Build the recognizer of ``config`` (the student of a distillation config), load
     ``checkpoint`` (an exported student, or a distillation checkpoint: its ``student.`` keys),
-    move it to ``device`` in eval mode and keep the config as ``model.cfg``.
+    move it to ``device`` in eval mode and keep the config as ``model.cfg``. ``checkpoint`` may be
+    a work dir (its ``last_checkpoint``).
 
     Raises:
         FileNotFoundError: ``checkpoint`` does not exist.
@@ -100,6 +101,9 @@ def init_multimodal_recognizer(config: Union[str, Config], checkpoint: Optional[
     from mmaction.registry import MODELS
     model = MODELS.build(student_model_config(cfg, student_key))
     if checkpoint is not None:
+        if osp.isdir(checkpoint):  # a work dir: its last_checkpoint
+            from mmdistill_plugin.models.utils import resolve_checkpoint
+            checkpoint = resolve_checkpoint(checkpoint)
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
         state = torch.load(checkpoint, map_location='cpu', weights_only=False)
