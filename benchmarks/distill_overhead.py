@@ -45,7 +45,6 @@ from mmengine.structures import LabelData
 from mmaction.registry import DATASETS, MODELS
 from mmaction.structures import ActionDataSample
 
-
 # MMAction2 1.1 ships no R3D-18 config: this is torchvision's r3d_18 (Tran et al., CVPR 2018)
 # written with MMAction2's ResNet3d: 3×7×7 stem with spatial stride 2 and no temporal stride,
 # no max-pool, every BasicBlock inflated (3×3×3 convolutions), stride 2 in T, H and W in

@@ -149,10 +149,7 @@ def main():
             sys.executable,
             os.path.abspath(__file__), '--child', theta, '--batch-size',
             str(args.batch_size), '--device', args.device
-        ],
-                             check=True,
-                             capture_output=True,
-                             text=True)
+        ], check=True, capture_output=True, text=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((theta, res['tokens'], gflops, res['peak_bytes'] / 2**20))
     _, _, g0, m0 = rows[0]

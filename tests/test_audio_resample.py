@@ -5,7 +5,7 @@ import pytest
 
 from mmaction.registry import TRANSFORMS
 from mmdistill_plugin.datasets.transforms.audio_features import (hz_to_mel_htk, mel_to_hz_htk,
-                                                                   resample)
+                                                                 resample)
 
 
 def tone(sr, seconds=1.0, hz=440.0):

@@ -3,10 +3,10 @@ import glob
 import os.path as osp
 
 import pytest
+from e2e_utils import REPO
 from mmengine.config import Config
 
 from mmaction.registry import MODELS
-from e2e_utils import REPO
 
 CONFIGS = sorted(glob.glob(str(REPO / 'configs/karmma/**/*.py'), recursive=True))
 

@@ -9,6 +9,7 @@ from mmengine.config import Config
 REPO = Path(__file__).resolve().parents[1]
 
 # config: (per-GPU train batch_size, base_batch_size, paper total or None (not given), source)
+CHARADES_NOTE = 'MML on Charades: not given (MMAction2 I3D recipe, 8 GPUs × 8 assumed)'
 PAPER_BATCH = {
     # KARMMA §4: teacher "batch size of 32"; student (and the baselines, same schedule)
     # "batch size of 6".
@@ -47,9 +48,9 @@ PAPER_BATCH = {
     'dmcl/cmcl_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
     'dmcl/random_teacher_nwucla.py': (8, 32, None, 'DMCL: not given (4 GPUs × 8 assumed)'),
     'mml/rgb_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
-    'mml/charades/rgb_charades.py': (8, 64, None, 'MML on Charades: not given (MMAction2 I3D recipe, 8 GPUs × 8 assumed)'),
-    'mml/charades/ml_charades.py': (8, 64, None, 'MML on Charades: not given (MMAction2 I3D recipe, 8 GPUs × 8 assumed)'),
-    'mml/charades/mml_rgb_flow_charades.py': (8, 64, None, 'MML on Charades: not given (MMAction2 I3D recipe, 8 GPUs × 8 assumed)'),
+    'mml/charades/rgb_charades.py': (8, 64, None, CHARADES_NOTE),
+    'mml/charades/ml_charades.py': (8, 64, None, CHARADES_NOTE),
+    'mml/charades/mml_rgb_flow_charades.py': (8, 64, None, CHARADES_NOTE),
     'mml/ml_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
     'mml/mml_rgb_flow_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),
     'mml/mml_rgb_flow_rgbdiff_sthv2.py': (8, 64, 64, 'MML §3.1.1 (TSM recipe): 8 GPUs × 8'),

@@ -3,9 +3,9 @@ import glob
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from mmengine.config import Config
 
-from conftest import REPO
 from mmaction.registry import MODELS
 
 CONFIGS = sorted(glob.glob(str(REPO / 'configs' / 'dmcl' / '**' / '*.py'), recursive=True) +

@@ -5,10 +5,10 @@ import os.path as osp
 
 import pytest
 import torch
+from e2e_utils import REPO
 from mmengine.config import Config
 
 from mmaction.registry import MODELS
-from e2e_utils import REPO
 
 MM2RGB = sorted(glob.glob(str(REPO / 'configs/mm2rgb/**/*.py'), recursive=True))
 D3D = sorted(glob.glob(str(REPO / 'configs/d3d/**/*.py'), recursive=True))
@@ -123,8 +123,9 @@ def test_d3d_paper_settings():
 
 def test_toy_ensemble_and_student_run_a_step():
     """The toy student's teacher (a LogitEnsemble) and its KL + CE loss on a random batch."""
-    from mmaction.structures import ActionDataSample
     from mmengine.structures import LabelData
+
+    from mmaction.structures import ActionDataSample
     cfg = load('mm2rgb/toy/student_rgb_flow_boxes_sthv2.py')
     model = MODELS.build(without_checkpoints(cfg.model))
     b = 2

@@ -28,7 +28,9 @@ def _known():
 
 def _source_file(src):
     name = src.split(' ')[0]
-    return SE / name if name.startswith('dataset_splits') else DATA / 'something_something_v2' / name
+    if name.startswith('dataset_splits'):
+        return SE / name
+    return DATA / 'something_something_v2' / name
 
 
 def _build(ann_file, **kw):

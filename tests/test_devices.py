@@ -11,9 +11,9 @@ import copy
 import pytest
 import torch
 from mmengine.model import BaseDataPreprocessor
+from tiny_models import tiny_batch, tiny_recognizer, tiny_swin
 
 from mmaction.registry import MODELS
-from tiny_models import tiny_batch, tiny_recognizer, tiny_swin
 
 META = torch.device('meta')
 
@@ -88,7 +88,7 @@ def test_to_reaches_teacher_and_its_preprocessors(build, teacher_first):
 
 
 @pytest.mark.parametrize('build,batch', [(karmma_distiller, tiny_batch),
-                                          (ensemble_distiller, ensemble_batch)])
+                                         (ensemble_distiller, ensemble_batch)])
 def test_training_step_runs_on_the_moved_device(build, batch):
     """The whole loss on ``meta``: a preprocessor left on the CPU makes this raise."""
     model = MODELS.build(build()).to(META).train()

@@ -2,10 +2,10 @@ import copy
 
 import pytest
 import torch
+from tiny_models import tiny_batch, tiny_recognizer
 
 from mmaction.registry import MODELS
 from mmdistill_plugin.models.utils import TeacherCheckpointError
-from tiny_models import tiny_batch, tiny_recognizer
 
 
 def save_teacher(tmp_path, seed=1, **kwargs):

@@ -5,7 +5,6 @@ does not exist, as on a machine that only received the student checkpoint.
 """
 import pytest
 import torch
-
 from e2e_utils import REPO, generate_tiny_toy, run_tool
 
 CFG = REPO / 'configs/karmma/toy/student_epic.py'

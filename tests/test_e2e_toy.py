@@ -6,9 +6,8 @@ import sys
 
 import pytest
 import torch
-from mmengine.fileio import load
-
 from e2e_utils import REPO, SHORT, generate_tiny_toy, run_tool
+from mmengine.fileio import load
 
 TRAIN = REPO / 'tools/train.py'
 TEST = REPO / 'tools/test.py'
@@ -23,7 +22,7 @@ def toy_root(tmp_path_factory):
 
 def metrics_of(output):
     """``name: value`` pairs of the last evaluation line in a log."""
-    lines = [l for l in output.splitlines() if 'action_top1' in l or ' top1:' in l]
+    lines = [ln for ln in output.splitlines() if 'action_top1' in ln or ' top1:' in ln]
     assert lines, output[-2000:]
     return {k: float(v) for k, v in re.findall(r'(\w+_top\d|top\d): ([0-9.]+)', lines[-1])}
 
@@ -86,7 +85,8 @@ def test_missing_plugin_import_says_custom_imports(toy_root, tmp_path):
 
 def test_dist_train_two_processes_on_cpu(toy_root):
     out = run_tool(['-c', 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))',
-                    'bash', REPO / 'tools/dist_train.sh', REPO / 'configs/karmma/toy/baseline_epic.py',
+                    'bash', REPO / 'tools/dist_train.sh',
+                    REPO / 'configs/karmma/toy/baseline_epic.py',
                     '2', '--work-dir', 'work_dirs/dist', '--cfg-options',
                     'train_cfg.max_epochs=1', *SHORT],
                    cwd=toy_root, env=dict(PORT='29533', PYTHON=sys.executable), timeout=600)
@@ -98,6 +98,7 @@ def test_dist_train_two_processes_on_cpu(toy_root):
 @pytest.mark.parametrize('name', ['teacher', 'student'])
 def test_toy_ssv2_pipelines_load_every_modality(toy_root, name, monkeypatch):
     from mmengine.config import Config
+
     from mmaction.registry import DATASETS
     monkeypatch.chdir(toy_root)
     cfg = Config.fromfile(REPO / f'configs/karmma/toy/{name}_ssv2.py')

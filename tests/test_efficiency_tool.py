@@ -8,10 +8,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
-from mmaction.registry import MODELS
-import mmdistill_plugin  # noqa: F401  (registers the plugin's modules)
 from tiny_models import tiny_batch, tiny_recognizer
+
+import mmdistill_plugin  # noqa: F401  (registers the plugin's modules)
+from mmaction.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 

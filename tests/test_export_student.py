@@ -10,10 +10,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
+from tiny_models import tiny_swin
 
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from tiny_models import tiny_swin
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / 'tools'))

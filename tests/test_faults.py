@@ -18,16 +18,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from e2e_utils import REPO, generate_tiny_toy
 from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.structures import LabelData
 from scipy.io import wavfile
+from tiny_models import tiny_swin
 from torch.utils.data import DataLoader
 
-from e2e_utils import REPO, generate_tiny_toy
-from tiny_models import tiny_swin
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.datasets.sample_errors import SampleNamingMixin, name_sample_error
@@ -36,10 +36,8 @@ from mmdistill_plugin.datasets.transforms import _utils as loader_utils
 from mmdistill_plugin.engine import checkpoint_files
 from mmdistill_plugin.engine.atomic_local_backend import atomic_write
 from mmdistill_plugin.engine.checkpoint_files import (find_resumable_checkpoint,
-                                                      is_intact_checkpoint,
-                                                      read_last_checkpoint)
-from mmdistill_plugin.engine.hooks.label_range_check_hook import (check_labels,
-                                                                  classification_heads)
+                                                      is_intact_checkpoint, read_last_checkpoint)
+from mmdistill_plugin.engine.hooks.label_range_check_hook import check_labels, classification_heads
 from mmdistill_plugin.models.utils import resolve_checkpoint
 
 EPIC = ('rgb', 'flow', 'audio')
@@ -793,8 +791,8 @@ EPIC_ROWS = [
     ('cut-off-csv', lambda t: _epic_csv(t, _epic_rows(), cut=40), {},
      r"{f}: line 3 \(narration_id 'P01_01_1'\) has 5 fields, the header has 15 \(cut-off or "
      r'malformed row\)'),
-    ('extra-field-csv', lambda t: _epic_csv(t, text=_epic_csv(t, _epic_rows()).read_text()
-                                           .replace('[8]\n', '[8],9\n', 1)), {},
+    ('extra-field-csv', lambda t: _epic_csv(
+        t, text=_epic_csv(t, _epic_rows()).read_text().replace('[8]\n', '[8],9\n', 1)), {},
      r"{f}: line 2 \(narration_id 'P01_01_0'\) has 16 fields, the header has 15"),
     ('pkl-not-a-dataframe', lambda t: _pkl(t, dict(narration_id=['P01_01_0'])), {},
      r'EPIC annotation file {f} holds a dict, not a pandas DataFrame'),
@@ -820,8 +818,8 @@ def test_epic_csv_without_labels_is_an_unlabelled_test_set(tmp_path):
 # ---------------------------------------------------------------- annotations: SSv2 / S-Else
 def _ssv2(tmp, ann=None, labels=None, boxes=None, cut=None):
     files = {}
-    for name, obj in (('ann', ann if ann is not None else [dict(id='2', template='Pushing '
-                                                               '[something]')]),
+    default_ann = [dict(id='2', template='Pushing [something]')]
+    for name, obj in (('ann', ann if ann is not None else default_ann),
                       ('labels', labels if labels is not None else {'Pushing something': '0'}),
                       ('boxes', boxes if boxes is not None else {'2': [dict(
                           name='2/0001.jpg', labels=[dict(gt_annotation='object 0', box2d=dict(

@@ -1,18 +1,15 @@
 """Cached frozen-extractor tokens: the KARMMA teacher trains its fusion block without backbones."""
-import copy
-
-import numpy as np
 import pytest
 import torch
+from e2e_utils import REPO, generate_tiny_toy
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
+from test_teacher_cache import _cwd
 
-from e2e_utils import REPO, generate_tiny_toy
 from mmaction.registry import DATASETS, MODELS
 from mmdistill_plugin.datasets.transforms.view import REPLAY_KEY, insert_view_frame_indices
 from mmdistill_plugin.utils.teacher_cache import StaleTeacherCacheError, TeacherCacheReader
-from test_teacher_cache import _cwd
 
 TEACHER = REPO / 'configs/karmma/toy/teacher_epic.py'
 FROZEN = dict(frozen_backbones=True, allow_random_frozen=True)

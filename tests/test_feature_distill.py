@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.structures import LabelData
+from tiny_models import tiny_swin
 
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from tiny_models import tiny_swin
 
 
 def recognizer3d(embed_dims=8):

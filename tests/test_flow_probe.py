@@ -4,12 +4,11 @@ import math
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from tiny_models import tiny_batch, tiny_swin
 
 from mmaction.registry import MODELS
 from mmdistill_plugin.models.heads.flow_decoder_probe import (dequantise_flow, encode_flow, epe,
-                                                              flow_from_prediction,
-                                                              flow_probe_loss)
-from tiny_models import tiny_batch, tiny_swin
+                                                              flow_from_prediction, flow_probe_loss)
 
 
 def tiny_resnet3d_recognizer():

@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from e2e_utils import REPO
 
 TOOL = REPO / 'tools/gpu_check.py'

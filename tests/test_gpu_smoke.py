@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from e2e_utils import REPO, SHORT, generate_tiny_toy, run_tool
 
 pytestmark = [pytest.mark.gpu,

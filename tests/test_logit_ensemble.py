@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.evaluator import Evaluator
 from mmengine.structures import LabelData
+from tiny_models import tiny_batch, tiny_swin
 
 from mmaction.registry import MODELS
 from mmdistill_plugin.models.utils import TeacherCheckpointError
-from tiny_models import tiny_batch, tiny_swin
 
 RGB_NORM = dict(mean=[128.] * 3, std=[64.] * 3)
 FLOW_NORM = dict(mean=[127.5] * 2, std=[127.5] * 2)

@@ -170,8 +170,8 @@ def test_mutual_learning_three_networks_both_forms():
     labels = torch.randint(0, 6, (4, ), generator=g)
     z = logits.tolist()
     peers = build(dict(type='MutualLearningLoss', target='peers'))(logits, labels)['loss_kd']
-    meanl = build(dict(type='MutualLearningLoss', target='mean_logits'))(logits,
-                                                                          labels)['loss_kd']
+    meanl = build(dict(type='MutualLearningLoss', target='mean_logits'))(logits, labels)
+    meanl = meanl['loss_kd']
     exp_peers, exp_mean = [], []
     for i in range(3):
         others = [j for j in range(3) if j != i]

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
+from e2e_utils import SHORT, generate_tiny_toy, run_tool
 from mmengine.config import Config
 from mmengine.structures import LabelData
 
-from conftest import REPO
-from e2e_utils import SHORT, generate_tiny_toy, run_tool
 from mmaction.registry import DATASETS, METRICS, MODELS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.datasets.transforms.formatting import PackMultimodalInputs
@@ -160,8 +160,8 @@ def test_paper_configs_write_the_charades_settings():
             assert (b.type, b.depth, b.conv1_kernel, b.conv1_stride_t) == (
                 'ResNet3d', 50, (5, 7, 7), 2)
             assert b.inflate == ((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))
-            assert (h.type, h.num_classes, h.loss_cls.type) == ('I3DHead', 157,
-                                                               'BCELossWithLogits')
+            assert (h.type, h.num_classes, h.loss_cls.type) == \
+                ('I3DHead', 157, 'BCELossWithLogits')
     mml = Config.fromfile(str(CHARADES / 'mml_rgb_flow_charades.py'))
     assert {n: m.backbone.in_channels for n, m in mml.model.members.items()} == dict(
         rgb=3, flow=2)

@@ -8,10 +8,10 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.structures import LabelData
+from tiny_models import tiny_batch, tiny_swin
 
 from mmaction.registry import MODELS
 from mmdistill_plugin.models.utils import inflate_input_channels
-from tiny_models import tiny_batch, tiny_swin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools'))
 import export_student  # noqa: E402
@@ -188,8 +188,6 @@ def test_export_one_member_as_plain_recognizer(tmp_path):
     flow.load_state_dict(torch.load(tmp_path / 'flow.pth', weights_only=True)['state_dict'])
     for k, v in flow.state_dict().items():
         assert torch.equal(v, model.members.flow.state_dict()[k])
-
-
 
 
 def test_member_init_from_backbone_only_checkpoint_non_strict(tmp_path):

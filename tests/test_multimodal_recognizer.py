@@ -2,9 +2,9 @@ import copy
 
 import pytest
 import torch
+from tiny_models import tiny_batch, tiny_recognizer
 
 from mmaction.registry import MODELS
-from tiny_models import tiny_batch, tiny_recognizer
 
 
 def run(model, batch, mode):
@@ -96,6 +96,7 @@ def test_ignore_strategy_missing_modality_has_no_effect_and_head_averages_presen
 def test_a_modality_missing_for_the_whole_batch_is_not_computed_at_test_time():
     """Same logits as running its extractor and letting the fusion ignore it, without the cost."""
     import copy
+
     from tiny_models import tiny_batch, tiny_recognizer
     torch.manual_seed(0)
     model = MODELS.build(dict(tiny_recognizer(), test_cfg=dict(drop_modalities=['audio']))).eval()

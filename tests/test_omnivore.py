@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
+from tiny_models import tiny_swin
 
 import mmdistill_plugin.models.data_preprocessors  # noqa: F401  (registers SelectModality)
 from mmaction.registry import MODELS
 from mmdistill_plugin.datasets.transforms import (PackMultimodalInputs, RenderBoxes,
                                                   SampleOneModality)
 from mmdistill_plugin.datasets.transforms.omnivore import flow_to_3ch
-from tiny_models import tiny_swin
 
 T, H, W = 4, 16, 16
 

@@ -7,12 +7,12 @@ import os.path as osp
 
 import pytest
 import torch
+from e2e_utils import REPO
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.structures import LabelData
 
 from mmaction.structures import ActionDataSample
-from e2e_utils import REPO
 
 ALL_CONFIGS = sorted(p for p in glob.glob(str(REPO / 'configs/**/*.py'), recursive=True)
                      if '/_base_/' not in p)
@@ -212,8 +212,9 @@ def test_karmma_ssv2_teacher_without_stlt_checkpoint_raises_with_one_it_loads(tm
 
 
 def test_frozen_random_backbones_raise_unless_allowed():
-    from mmaction.registry import MODELS
     from tiny_models import tiny_recognizer
+
+    from mmaction.registry import MODELS
     with pytest.raises(ValueError, match=r'rgb \(SwinTransformer3D\), flow .*audio'):
         MODELS.build(tiny_recognizer(frozen=True)).init_weights()
     MODELS.build(dict(tiny_recognizer(frozen=True), allow_random_frozen=True)).init_weights()
@@ -223,8 +224,9 @@ def test_frozen_random_backbones_raise_unless_allowed():
 def test_teacher_loaded_from_its_checkpoint_is_not_checked(tmp_path):
     """DistillRecognizer loads a frozen teacher from its own checkpoint: no init_weights, no
     error."""
-    from mmaction.registry import MODELS
     from tiny_models import tiny_recognizer
+
+    from mmaction.registry import MODELS
     teacher_cfg = tiny_recognizer(frozen=True)
     teacher = MODELS.build(dict(teacher_cfg, allow_random_frozen=True))
     torch.save(dict(state_dict=teacher.state_dict()), tmp_path / 'teacher.pth')

@@ -11,14 +11,14 @@ import csv
 import json
 
 import pytest
-
 from e2e_utils import REPO, SHORT, run_tool
 
 
 def dataset_options(prefix, root, shared):
     se = shared / 'something_else'
     return [f'{prefix}.ann_file={root}/annotations/clips.json',
-            f'{prefix}.labels_file={shared}/something_something_v2/something-something-v2-labels.json',
+            f'{prefix}.labels_file={shared}/something_something_v2/'
+            'something-something-v2-labels.json',
             f'{prefix}.boxes_file={se}/annotations.json',
             f'{prefix}.rgb_source=frames',
             f'{prefix}.data_prefix.rgb={se}/videos',
@@ -52,6 +52,7 @@ def real_root(tmp_path_factory):
 
 def test_real_clips_parse_with_their_labels(real_root):
     from mmengine.config import Config
+
     from mmaction.registry import DATASETS
     root, shared, labels = real_root
     cfg = Config.fromfile(REPO / 'configs/karmma/toy/teacher_ssv2.py')

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from mmdistill_plugin.datasets.transforms import (MultimodalFlip, PackMultimodalInputs,
-                                                  RenderBoxes)
+from mmdistill_plugin.datasets.transforms import MultimodalFlip, PackMultimodalInputs, RenderBoxes
 from mmdistill_plugin.datasets.transforms.render_boxes import box_pixel_span
 
 RED = (0, 0, 255)  # object, BGR

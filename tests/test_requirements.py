@@ -8,10 +8,9 @@ import importlib.metadata as metadata
 import re
 
 import pytest
+from e2e_utils import REPO
 from packaging.requirements import Requirement
 from packaging.version import Version
-
-from e2e_utils import REPO
 
 MMCV_VARIANTS = {'mmcv', 'mmcv-lite', 'mmcv-full'}
 

@@ -7,10 +7,10 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from e2e_utils import REPO, generate_tiny_toy
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from e2e_utils import REPO, generate_tiny_toy
 from mmaction.registry import DATASETS, MODELS
 from mmdistill_plugin.datasets.transforms.view import REPLAY_KEY, insert_view_frame_indices
 from mmdistill_plugin.utils.teacher_cache import StaleTeacherCacheError, TeacherCacheReader

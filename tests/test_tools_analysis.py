@@ -4,9 +4,9 @@ import json
 
 import pytest
 import torch
+from e2e_utils import REPO, generate_tiny_toy, run_tool
 from mmengine.config import Config
 
-from e2e_utils import REPO, generate_tiny_toy, run_tool
 from mmaction.registry import MODELS
 
 FAST = ['test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']

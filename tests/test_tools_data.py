@@ -259,7 +259,7 @@ def test_sthv2_annotations_boxes_and_cues(toy):
         # object-0 trajectory carries the direction
         obj = [(int(f['name'][-8:-4]), b['box2d']) for f in per_frame for b in f['labels']
                if b['gt_annotation'] == 'object 0']
-        (t0, b0), (t1, b1) = obj[0], obj[-1]
+        (_, b0), (_, b1) = obj[0], obj[-1]
         d = np.array([(b1['x1'] + b1['x2']) - (b0['x1'] + b0['x2']),
                       (b1['y1'] + b1['y2']) - (b0['y1'] + b0['y2'])]) / 2
         axis = int(np.argmax(np.abs(d)))

@@ -52,11 +52,11 @@ def parse_args(argv=None, description=__doc__, checkpoint_option=False):
 
 def setup(args, kind):
     """Config, device, output dir and the teacher-side training set (views recorded)."""
-    import mmdistill_plugin  # noqa: F401
     from mmengine.dist import get_dist_info, init_dist
     from mmengine.registry import init_default_scope
     from mmengine.utils import mkdir_or_exist
 
+    import mmdistill_plugin  # noqa: F401
     from mmaction.registry import DATASETS
     from mmdistill_plugin.datasets.transforms.view import insert_view_frame_indices
     from mmdistill_plugin.utils.teacher_cache import STUDENT_ONLY_TRANSFORMS

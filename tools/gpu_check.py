@@ -559,8 +559,9 @@ def markdown(s):
 # (these run in their own process, after install: torch, mmengine and the plugin import)
 def _setup_worker():
     import torch
-    from mmaction.utils import register_all_modules
+
     import mmdistill_plugin  # noqa: F401  (registers the plugin's modules)
+    from mmaction.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
     sys.path.insert(0, osp.join(REPO, 'benchmarks'))

@@ -67,8 +67,8 @@ def test_metrics(suite, cfg_file, run, seed, keys):
     if result.exists():
         res = json.loads(result.read_text())
     else:
-        from mmengine.config import Config
         from common import _replace_prefixes
+        from mmengine.config import Config
         cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / cfg_file))
         d = _replace_prefixes(cfg.to_dict(), {'data/toy': str(suite.data_dir),
                                               'work_dirs/': str(suite.seed_dir(seed)) + '/'})

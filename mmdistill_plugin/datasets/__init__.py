@@ -8,4 +8,5 @@ from .teacher_cache_dataset import TeacherCacheDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = ['EpicKitchens100Dataset', 'SomethingSomethingV2Dataset', 'MultimodalFrameListDataset',
-           'TeacherCacheDataset', 'FeatureCacheDataset'] + transforms.__all__
+           'TeacherCacheDataset', 'FeatureCacheDataset']
+__all__ += transforms.__all__

@@ -10,9 +10,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from mmengine import fileio
 from mmengine.dataset import BaseDataset
+
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-
 from .sample_errors import SampleNamingMixin
 from .transforms._utils import check_file, read_text
 

@@ -6,9 +6,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine import fileio
 from mmengine.dataset import BaseDataset
+
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-
 from .sample_errors import SampleNamingMixin
 from .transforms._utils import local_path, read_image, read_text, warn_once
 from .transforms.loading import valid_box

@@ -1,2 +1,2 @@
-from . import atomic_local_backend, checkpoint_files  # noqa: F401  (registers 'atomic_local')
-from . import hooks, optim_wrappers  # noqa: F401
+# atomic_local_backend registers the "atomic_local" file backend (atomic checkpoint saves)
+from . import atomic_local_backend, checkpoint_files, hooks, optim_wrappers  # noqa: F401

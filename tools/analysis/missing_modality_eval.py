@@ -31,12 +31,11 @@ import json
 import os
 import os.path as osp
 
+from analysis_runner import add_runner_args, parse_runner_args, test_config
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-
-from analysis_runner import add_runner_args, parse_runner_args, test_config
 
 LETTERS = dict(rgb='V', flow='F', audio='A', boxes='D', depth='Z', rgb_diff='R')
 

@@ -25,11 +25,10 @@ import json
 import os
 import os.path as osp
 
+from analysis_runner import add_runner_args, parse_runner_args, test_config
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.runner import Runner
-
-from analysis_runner import add_runner_args, parse_runner_args, test_config
 
 
 def parse_args(argv=None):

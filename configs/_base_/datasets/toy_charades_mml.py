@@ -26,10 +26,10 @@ toy_ch_test_pipeline = [
     dict(type='PackMultimodalInputs', modalities=('rgb', 'flow')),
 ]
 _toy_ch_dataset = dict(type='MultimodalFrameListDataset', modalities=('rgb', 'flow'),
-                    multi_class=True, num_classes=toy_ch_num_classes,
-                    data_prefix=dict(rgb=f'{toy_ch_data_root}/frames',
-                                     flow=f'{toy_ch_data_root}/flow'),
-                    filename_tmpls=dict(rgb='{:04d}.jpg', flow='{}_{:05d}.jpg'))
+                       multi_class=True, num_classes=toy_ch_num_classes,
+                       data_prefix=dict(rgb=f'{toy_ch_data_root}/frames',
+                                        flow=f'{toy_ch_data_root}/flow'),
+                       filename_tmpls=dict(rgb='{:04d}.jpg', flow='{}_{:05d}.jpg'))
 toy_ch_train_dataloader = dict(
     batch_size=8, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

@@ -49,8 +49,8 @@ toy_num_classes = 6
 
 
 def _toy_swin(embed_dims, in_channels):
-    return dict(type='SwinTransformer3D', arch=dict(embed_dims=embed_dims, depths=[1, 1],
-                                                   num_heads=[2, 4]),
+    return dict(type='SwinTransformer3D',
+                arch=dict(embed_dims=embed_dims, depths=[1, 1], num_heads=[2, 4]),
                 pretrained=None, pretrained2d=False, patch_size=(2, 4, 4),
                 window_size=(2, 4, 4), out_indices=(1, ), drop_path_rate=0.0,
                 in_channels=in_channels)

@@ -49,7 +49,8 @@ def resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def resampled_length(n: int, orig_sr: int, target_sr: int) -> int:
-    """Length of :func:`resample` of ``n`` samples (``ceil(n * up / down)``, as ``resample_poly``)."""
+    """Length of :func:`resample` of ``n`` samples (``ceil(n * up / down)``, as
+    ``resample_poly``)."""
     g = gcd(int(orig_sr), int(target_sr))
     up, down = int(target_sr) // g, int(orig_sr) // g
     return -(-int(n) * up // down)

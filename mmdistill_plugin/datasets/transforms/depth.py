@@ -6,8 +6,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmaction.registry import TRANSFORMS
 
+from mmaction.registry import TRANSFORMS
 from ._utils import check_file, set_present, warn_once
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import LabelData
+
 from mmaction.registry import TRANSFORMS
 from mmaction.structures import ActionDataSample
-
 from ._utils import VISUAL_MODALITIES
 
 #: modalities packed as ``[N, C, T, H, W]``: the visual ones plus rendered video-like ones

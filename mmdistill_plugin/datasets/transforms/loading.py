@@ -12,14 +12,13 @@ from typing import Callable, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmaction.registry import TRANSFORMS
-
 from mmengine import fileio
 
+from mmaction.registry import TRANSFORMS
 from ._utils import local_path, read_image, sample_name, set_present, warn_once
-from .view import draw
 from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
                              resampled_length)
+from .view import draw
 
 
 def valid_box(x1, y1, x2, y2) -> bool:

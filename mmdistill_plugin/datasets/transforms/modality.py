@@ -9,8 +9,8 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
-from mmaction.registry import TRANSFORMS
 
+from mmaction.registry import TRANSFORMS
 
 #: Every modality key a loader / transform of the plugin writes into ``modality_present``.
 KNOWN_MODALITIES = ('rgb', 'flow', 'audio', 'boxes', 'depth', 'rgb_diff', 'boxes_image')

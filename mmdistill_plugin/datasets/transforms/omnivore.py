@@ -11,6 +11,7 @@ from typing import Dict, Optional, Union
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+
 from mmaction.registry import TRANSFORMS
 
 

@@ -10,8 +10,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmaction.registry import TRANSFORMS
 
+from mmaction.registry import TRANSFORMS
 from ._utils import VISUAL_MODALITIES
 
 #: category name -> id in ``results['boxes'][..., 4]`` (docs/data_model.md; 0 = pad).

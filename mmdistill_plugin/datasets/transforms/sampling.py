@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+
 from mmaction.registry import TRANSFORMS
 
 
@@ -23,8 +24,8 @@ class RandomChoiceSample(BaseTransform):
     def __init__(self, samplers: Sequence[dict], probs: Sequence[float] = None,
                  test_mode: bool = False) -> None:
         self.samplers = [TRANSFORMS.build(s) for s in samplers]
-        p = np.full(len(samplers), 1.0 / len(samplers)) if probs is None else np.asarray(probs,
-                                                                                        float)
+        p = (np.full(len(samplers), 1.0 / len(samplers)) if probs is None
+             else np.asarray(probs, float))
         if len(p) != len(self.samplers) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
             raise ValueError(f'probs must be {len(self.samplers)} non-negative numbers summing '
                              f'to 1, got {probs}')

@@ -6,6 +6,7 @@ from typing import Dict, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+
 from mmaction.registry import TRANSFORMS
 
 

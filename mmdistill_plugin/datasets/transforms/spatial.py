@@ -13,14 +13,14 @@ interleaved flow layout (``imgs = [x1, y1, x2, y2, ...]`` of single-channel fram
 channels of every other time step, so :class:`MultimodalFlip` does its own ``255 - x`` on
 channel 0 only (tested in ``tests/test_transforms_spatial.py``).
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import Tuple, Union
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+
 from mmaction.datasets.transforms import RandomResizedCrop
 from mmaction.registry import TRANSFORMS
-
 from ._utils import VISUAL_MODALITIES
 from .view import draw
 

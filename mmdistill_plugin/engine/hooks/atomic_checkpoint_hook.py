@@ -8,10 +8,9 @@ from mmengine.fileio import get_file_backend
 from mmengine.hooks import CheckpointHook
 
 from mmaction.registry import HOOKS
-
 from ..atomic_local_backend import BACKEND_NAME, remove_stale_temporaries
-from ..checkpoint_files import find_resumable_checkpoint, is_intact_checkpoint, \
-    write_last_checkpoint
+from ..checkpoint_files import (find_resumable_checkpoint, is_intact_checkpoint,
+                                write_last_checkpoint)
 
 
 class _DeferRemovals:

@@ -144,8 +144,7 @@ class AudioSpectrogramTransformer(BaseModule):
         x = torch.cat([
             self.cls_token.expand(b, -1, -1),
             self.dist_token.expand(b, -1, -1), x
-        ],
-                      dim=1)
+        ], dim=1)
         x = self.pos_drop(x + self.pos_embed)
         for layer in self.layers:
             x = layer(x)

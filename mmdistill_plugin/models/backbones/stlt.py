@@ -159,8 +159,7 @@ class STLT(BaseModule):
         kpm = torch.cat([
             torch.zeros(b * t, 1, dtype=torch.bool, device=x.device),
             ~valid.reshape(b * t, k)
-        ],
-                        dim=1)
+        ], dim=1)
         for layer in self.spatial_layers:
             x = layer(x, key_padding_mask=kpm)
         frames = self.spatial_norm(x[:, 0]).reshape(b, t, self.embed_dims)

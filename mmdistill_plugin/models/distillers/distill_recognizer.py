@@ -7,7 +7,6 @@ import torch.nn as nn
 from mmengine.model import BaseModel, ModuleDict
 
 from mmaction.registry import MODELS
-
 from ..utils import (find_module, load_teacher, preprocess_for, recognizer_logits,
                      set_preprocessor_device, student_loss_and_logits)
 from .feature_distill import FeatureDistillation

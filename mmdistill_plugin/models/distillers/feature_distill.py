@@ -6,7 +6,6 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-
 from ..utils import find_module
 
 

@@ -201,8 +201,7 @@ class KARMMAFusionBlock(BaseModule):
             mask = torch.stack([
                 torch.as_tensor(mask[m], device=device).reshape(-1)
                 for m in self.modalities
-            ],
-                               dim=1)
+            ], dim=1)
         mask = torch.as_tensor(mask, device=device).bool()
         if tuple(mask.shape) != (batch, self.num_modalities):
             raise ValueError(

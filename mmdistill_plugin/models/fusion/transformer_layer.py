@@ -11,7 +11,6 @@ branches and inside the FFN) and ``drop_path`` (stochastic depth, AST/DeiT).
 """
 from typing import Optional
 
-import torch
 from torch import Tensor, nn
 
 

@@ -5,7 +5,6 @@ import torch
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-
 from .kl_divergence import paired_logits
 
 Logits = Union[torch.Tensor, Dict[str, torch.Tensor]]

@@ -2,14 +2,11 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModel
 
 from mmaction.registry import MODELS
-
-from ..utils import find_module
-from ..utils import load_teacher
 from ..heads.flow_decoder_probe import dequantise_flow, epe, flow_from_prediction
+from ..utils import find_module, load_teacher
 
 MODES = ('frozen', 'finetune')
 

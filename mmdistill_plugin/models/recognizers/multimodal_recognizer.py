@@ -1,5 +1,5 @@
 """KARMMA's multimodal recognizer: backbone per modality → tokens → Θ-Average → fusion → head."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModel, ModuleDict
