@@ -1,6 +1,5 @@
 # Copyright (c) mmdistill contributors.
 """EPIC-KITCHENS-100 action segments (verb + noun) with rgb / flow / audio paths."""
-import ast
 import csv
 import io
 import numbers
@@ -14,6 +13,7 @@ from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .sample_errors import SampleNamingMixin
+from .schemas.base import as_int, literal_list, timestamp_seconds
 from .transforms._utils import check_file, read_text
 
 NUM_VERB_CLASSES = 97
@@ -27,17 +27,19 @@ DEFAULT_PATH_TEMPLATES = dict(
 
 
 def parse_timestamp(ts: Union[str, float, int]) -> float:
-    """``'HH:MM:SS.ff'`` (or ``'MM:SS.ff'`` / seconds) -> seconds (float)."""
-    if isinstance(ts, (int, float, np.integer, np.floating)):
-        return float(ts)
-    secs = 0.0
-    for part in str(ts).strip().split(':'):
-        secs = secs * 60.0 + float(part)
-    return secs
+    """``'HH:MM:SS.ff'`` (or ``'MM:SS.ff'`` / seconds) -> seconds (float).
+
+    Raises:
+        ValueError: not a non-negative timestamp (``'-00:00:01.00'``, ``'00:00:xx'``).
+    """
+    return timestamp_seconds(ts)
 
 
-def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> List[dict]:
-    """Read an official EPIC-100 annotation file (``.csv`` or pandas ``.pkl``) as row dicts.
+def read_epic_annotations(path: str, backend_args: Optional[dict] = None,
+                          num_verb_classes: int = NUM_VERB_CLASSES,
+                          num_noun_classes: int = NUM_NOUN_CLASSES) -> List[dict]:
+    """Read an official EPIC-100 annotation file (``.csv`` or pandas ``.pkl``) as row dicts,
+    validated against :func:`~mmdistill_plugin.datasets.schemas.epic.epic_actions_schema`.
 
     Columns as in ``EPIC_100_validation.csv``: ``narration_id, participant_id, video_id,
     narration_timestamp, start_timestamp, stop_timestamp, start_frame, stop_frame, narration,
@@ -50,8 +52,14 @@ def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> Lis
         ValueError: naming the file (and the line): unknown extension, an empty file or one
             without rows, a row with more or fewer fields than the header (a cut-off file), a
             ``.pkl`` that does not unpickle or is not a pandas DataFrame, missing columns.
+        AnnotationError (a ValueError): the rows break the schema (duplicate ids, negative or
+            malformed timestamps, frames < 1, stop before start, frames that disagree with the
+            timestamps, class ids outside ``[0, num_*_classes)``, ids that do not nest,
+            inconsistent redundant label fields); names the file, line, narration_id, field,
+            value and rule of each failure (docs/reliability.md, "Annotation schemas").
     """
     check_file(path, 'EPIC annotation file', backend_args)
+    lines = None
     if path.endswith('.pkl'):
         try:
             import pandas as pd
@@ -75,7 +83,7 @@ def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> Lis
         if not text.strip():
             raise ValueError(f'EPIC annotation file {path} is empty')
         reader = csv.DictReader(io.StringIO(text, newline=''))
-        rows = []
+        rows, lines = [], []
         try:
             for r in reader:
                 if None in r or None in r.values():  # extra fields / fields missing
@@ -86,48 +94,106 @@ def read_epic_annotations(path: str, backend_args: Optional[dict] = None) -> Lis
                         f'{r.get("narration_id")!r}) has {n} fields, the header has '
                         f'{len(reader.fieldnames)} (cut-off or malformed row)')
                 rows.append(r)
+                lines.append(reader.line_num)
         except csv.Error as err:
             raise ValueError(f'{path}: line {reader.line_num}: {err}') from err
     else:
         raise ValueError(f'unsupported EPIC annotation file (need .csv or .pkl): {path}')
     if not rows:
         raise ValueError(f'EPIC annotation file {path} has no rows')
-    required = ('narration_id', 'participant_id', 'video_id', 'start_timestamp',
-                'stop_timestamp', 'start_frame', 'stop_frame')
-    missing = [c for c in required if c not in rows[0]]
-    if missing:
-        raise ValueError(f'{path}: missing columns {missing}')
+    from .schemas import validate_table
+    from .schemas.epic import epic_actions_schema
+    validate_table(_frame(rows), epic_actions_schema(num_verb_classes, num_noun_classes), path,
+                   where=_where(rows, lines, 'narration_id'))
     return rows
 
 
-def _as_int(value) -> int:
-    """``int`` of an integer (``3``, ``'3'``, ``3.0``); ``ValueError`` for anything else
-    (``'abc'``, ``''``, ``'3.5'``, NaN, None)."""
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        if not float(value).is_integer():
-            raise ValueError(value)
-        return int(value)
-    return int(str(value).strip())
+def _frame(rows: List[dict]):
+    """The rows as an object DataFrame (values as read) for the schema."""
+    import pandas as pd
+    return pd.DataFrame.from_records(rows).astype(object)
 
 
-def _int_list(value) -> List[int]:
-    items = ast.literal_eval(value) if isinstance(value, str) else value
-    return [_as_int(x) for x in items]
+def _where(rows: List[dict], lines: Optional[List[int]], key: str) -> Callable:
+    """``index -> "line 3 (narration_id 'P01_01_1')"`` (``row 2 (...)`` for a pickle)."""
+    def where(i):
+        try:
+            i = int(i)
+            place = f'line {lines[i]}' if lines is not None else f'row {i}'
+            return f'{place} ({key} {rows[i].get(key)!r})'
+        except (TypeError, ValueError, IndexError):
+            return 'the table'
+    return where
+
+
+def read_epic_sounds(path: str, backend_args: Optional[dict] = None,
+                     num_classes: int = 44, sample_rate: int = 24000) -> List[dict]:
+    """Read an EPIC-SOUNDS annotation CSV (``EPIC_Sounds_validation.csv``; the recognition
+    test file has no ``class`` / ``class_id``) as row dicts with typed values:
+    ``annotation_id, participant_id, video_id, start_timestamp / stop_timestamp`` (seconds,
+    float), ``start_sample / stop_sample`` (int, at ``sample_rate``), ``description``,
+    ``class``, ``class_id`` (int; labelled files).
+
+    Raises:
+        FileNotFoundError / ValueError: as :func:`read_epic_annotations`;
+        AnnotationError: rows breaking
+        :func:`~mmdistill_plugin.datasets.schemas.epic.epic_sounds_schema` (duplicate ids,
+        samples that are not the timestamps x ``sample_rate``, empty segments, classes that
+        disagree with class ids, ...).
+    """
+    from .schemas import validate_table
+    from .schemas.epic import epic_sounds_schema
+    text = read_text(path, 'EPIC-SOUNDS annotation file', backend_args)
+    if not text.strip():
+        raise ValueError(f'EPIC-SOUNDS annotation file {path} is empty')
+    reader = csv.DictReader(io.StringIO(text, newline=''))
+    rows, lines = [], []
+    for r in reader:
+        if None in r or None in r.values():
+            raise ValueError(f'{path}: line {reader.line_num} (annotation_id '
+                             f'{r.get("annotation_id")!r}): the row does not have the '
+                             f'{len(reader.fieldnames)} fields of the header (cut-off or '
+                             f'malformed row)')
+        rows.append(r)
+        lines.append(reader.line_num)
+    if not rows:
+        raise ValueError(f'EPIC-SOUNDS annotation file {path} has no rows')
+    validate_table(_frame(rows), epic_sounds_schema(num_classes, sample_rate=sample_rate), path,
+                   where=_where(rows, lines, 'annotation_id'))
+    out = []
+    for r in rows:
+        r = dict(r, start_timestamp=timestamp_seconds(r['start_timestamp']),
+                 stop_timestamp=timestamp_seconds(r['stop_timestamp']),
+                 start_sample=as_int(r['start_sample']), stop_sample=as_int(r['stop_sample']))
+        if 'class_id' in r:
+            r['class_id'] = as_int(r['class_id'])
+        out.append(r)
+    return out
 
 
 def read_class_names(path: str, backend_args: Optional[dict] = None) -> List[str]:
     """``EPIC_100_{verb,noun}_classes.csv`` (columns ``id,key,...``) -> names ordered by id
-    (read through ``mmengine.fileio`` with ``backend_args``)."""
+    (read through ``mmengine.fileio`` with ``backend_args``).
+
+    Raises:
+        AnnotationError: rows breaking
+            :data:`~mmdistill_plugin.datasets.schemas.epic.EPIC_CLASSES` (ids not exactly
+            0..n-1, duplicate ids or names), naming the file, line, field and value.
+    """
+    from .schemas import validate_table
+    from .schemas.epic import EPIC_CLASSES
     text = read_text(path, 'EPIC class file', backend_args)
-    rows = list(csv.DictReader(io.StringIO(text, newline='')))
-    ids = [int(r['id']) for r in rows]
-    if sorted(ids) != list(range(len(ids))):
-        raise ValueError(f'{path}: class ids are not 0..{len(ids) - 1}')
-    names = [''] * len(ids)
-    for i, r in zip(ids, rows):
-        names[i] = r['key']
+    reader = csv.DictReader(io.StringIO(text, newline=''))
+    rows, lines = [], []
+    for r in reader:
+        rows.append(r)
+        lines.append(reader.line_num)
+    if not rows:
+        raise ValueError(f'EPIC class file {path} has no rows')
+    validate_table(_frame(rows), EPIC_CLASSES, path, where=_where(rows, lines, 'key'))
+    names = [''] * len(rows)
+    for r in rows:
+        names[as_int(r['id'])] = r['key']
     return names
 
 
@@ -255,28 +321,9 @@ class EpicKitchens100Dataset(SampleNamingMixin, BaseActionDataset):
         super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,
                          test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
 
-    def _check_class(self, row: dict, key: str, n: int, path: str) -> int:
-        value = row.get(key)
-        try:
-            c = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f'{path}: narration_id {row.get("narration_id")}: '
-                             f'{key} {value!r} is not an integer') from None
-        if not 0 <= c < n:
-            raise ValueError(f'{path}: narration_id {row.get("narration_id")}: {key} {c} '
-                             f'outside the known range [0, {n})')
-        return c
-
-    def _field(self, row: dict, key: str, parse: Callable, what: str):
-        value = row.get(key)
-        try:
-            return parse(value)
-        except (TypeError, ValueError, SyntaxError):
-            raise ValueError(f'{self.ann_file}: narration_id {row.get("narration_id")}: {key} '
-                             f'{value!r} is not {what}') from None
-
     def load_data_list(self) -> List[dict]:
-        rows = read_epic_annotations(self.ann_file, self.backend_args)
+        nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
+        rows = read_epic_annotations(self.ann_file, self.backend_args, nv, nn)
         has = [c for c in ('verb_class', 'noun_class') if c in rows[0]]
         labelled = len(has) == 2
         if len(has) == 1 or (not labelled and not self.test_mode):
@@ -290,27 +337,19 @@ class EpicKitchens100Dataset(SampleNamingMixin, BaseActionDataset):
             rows = [rows[i] for i in epic_star_split(len(rows), self.split, self.split_seed,
                                                      self.split_ratio)]
         if self.pruned_validation:
-            train = read_epic_annotations(self.train_ann_file, self.backend_args)
-            nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
-            tv = {self._check_class(r, 'verb_class', nv, self.train_ann_file) for r in train}
-            tn = {self._check_class(r, 'noun_class', nn, self.train_ann_file) for r in train}
+            train = read_epic_annotations(self.train_ann_file, self.backend_args, nv, nn)
+            if not all(c in train[0] for c in ('verb_class', 'noun_class')):
+                raise ValueError(f'{self.train_ann_file}: train_ann_file of pruned_validation '
+                                 f'has no verb_class / noun_class columns')
+            tv = {as_int(r['verb_class']) for r in train}
+            tn = {as_int(r['noun_class']) for r in train}
             rows = [r for r in rows
-                    if self._check_class(r, 'verb_class', nv, self.ann_file) in tv
-                    and self._check_class(r, 'noun_class', nn, self.ann_file) in tn]
-        nv, nn = self.metainfo['num_verb_classes'], self.metainfo['num_noun_classes']
+                    if as_int(r['verb_class']) in tv and as_int(r['noun_class']) in tn]
         out = []
-        for r in rows:
-            start = self._field(r, 'start_frame', _as_int, 'an integer frame number')
-            stop = self._field(r, 'stop_frame', _as_int, 'an integer frame number')
-            if stop < start:
-                raise ValueError(f'{self.ann_file}: narration_id {r["narration_id"]}: '
-                                 f'stop_frame {stop} < start_frame {start}')
-            t0 = self._field(r, 'start_timestamp', parse_timestamp, 'a timestamp HH:MM:SS.ff')
-            t1 = self._field(r, 'stop_timestamp', parse_timestamp, 'a timestamp HH:MM:SS.ff')
-            if t1 < t0:
-                raise ValueError(f'{self.ann_file}: narration_id {r["narration_id"]}: '
-                                 f'stop_timestamp {r["stop_timestamp"]} < start_timestamp '
-                                 f'{r["start_timestamp"]}')
+        for r in rows:  # validated by the schema: the conversions below cannot fail
+            start, stop = as_int(r['start_frame']), as_int(r['stop_frame'])
+            t0 = timestamp_seconds(r['start_timestamp'])
+            t1 = timestamp_seconds(r['stop_timestamp'])
             fmt = {k: (v if isinstance(v, numbers.Number) else str(v)) for k, v in r.items()}
             info = dict(
                 modalities=self.modalities,
@@ -323,12 +362,11 @@ class EpicKitchens100Dataset(SampleNamingMixin, BaseActionDataset):
             if 'narration' in r:
                 info['narration'] = str(r['narration'])
             if labelled:
-                info['label'] = dict(
-                    verb=self._check_class(r, 'verb_class', nv, self.ann_file),
-                    noun=self._check_class(r, 'noun_class', nn, self.ann_file))
+                info['label'] = dict(verb=as_int(r['verb_class']),
+                                     noun=as_int(r['noun_class']))
                 if 'all_noun_classes' in r:
-                    info['all_noun_classes'] = self._field(
-                        r, 'all_noun_classes', _int_list, 'a list of integers')
+                    info['all_noun_classes'] = [as_int(x)
+                                                for x in literal_list(r['all_noun_classes'])]
             if 'rgb' in self.modalities:
                 if self.rgb_source == 'video':
                     info['filename'] = osp.join(self.data_prefix['video'],

@@ -11,7 +11,23 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .sample_errors import SampleNamingMixin
 from .transforms._utils import local_path, read_image, read_text, warn_once
+from .schemas.base import loc_text
 from .transforms.loading import valid_box
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
 
 
 def load_json(path: str, what: str, backend_args: Optional[dict] = None, expect=None):
@@ -23,7 +39,8 @@ def load_json(path: str, what: str, backend_args: Optional[dict] = None, expect=
     Raises:
         FileNotFoundError: naming ``what`` and the path when it is missing.
         ValueError: naming ``what``, the path and the line / column for a file that is not
-            utf-8 JSON (empty, cut off, malformed), or whose top level is not ``expect``.
+            utf-8 JSON (empty, cut off, malformed), a key that appears twice in one object
+            (``json`` keeps the last silently), or a top level that is not ``expect``.
     """
     try:
         text = read_text(path, what, backend_args)
@@ -32,7 +49,10 @@ def load_json(path: str, what: str, backend_args: Optional[dict] = None, expect=
     if not text.strip():
         raise ValueError(f'{what} {path} is empty')
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as err:
+        raise ValueError(f'{what} {path}: key {err.args[0]!r} appears twice in one JSON object '
+                         f'(the second would silently replace the first)') from None
     except json.JSONDecodeError as err:
         raise ValueError(f'{what} {path} is not valid JSON: {err.msg} (line {err.lineno}, '
                          f'column {err.colno}, char {err.pos} of {len(text)}; cut off or '
@@ -72,48 +92,51 @@ def load_box_annotations(path: str, backend_args: Optional[dict] = None) -> Dict
     warning per video naming the file, the video and the frames.
 
     Raises:
-        ValueError: naming the file, the video and the frame for malformed JSON or entries (a
-            video that is not a list of frames, a frame without ``name``, a label without
-            ``box2d`` or with non-numeric coordinates, an unknown ``gt_annotation``).
+        ValueError: malformed JSON (file, line, column) or a key twice in one object;
+        AnnotationError (a ValueError): entries breaking
+            :data:`~mmdistill_plugin.datasets.schemas.ssv2.BOX_FILE`, naming the file, the
+            video, the frame entry, the field and the value: a video that is not a list of
+            frames, a frame without a ``<video>/<n>.jpg`` name or listed twice, a label without
+            ``box2d`` or with non-numeric coordinates, an unknown ``gt_annotation``, an
+            ``object k`` beyond the frame's ``gt_placeholders``.
     """
+    from .schemas import validate_records
+    from .schemas.ssv2 import BOX_FILE
     data = load_json(path, 'box annotation file', backend_args, expect=dict)
+
+    def where(loc):
+        if len(loc) >= 2 and isinstance(loc[1], int):
+            vid, k = loc[0], loc[1]
+            frames = data.get(vid)
+            name = frames[k].get('name') if isinstance(frames, list) and k < len(frames) and \
+                isinstance(frames[k], dict) else None
+            return (f'video {vid}: frame entry {k}' + (f' ({name})' if name else ''),
+                    loc_text(loc[2:]))
+        return (f'video {loc[0]}' if loc else 'the file', '')
+    validate_records(BOX_FILE, data, path, where=where)
     out = {}
     for vid, frames in data.items():
-        if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
-            raise ValueError(f'{path}: video {vid}: expected a list of frame objects, got '
-                             f'{type(frames).__name__}')
         n_obj = 0
         dropped = []
         for fr in frames:
-            n_obj = max(n_obj, len(fr.get('gt_placeholders', ())))
+            n_obj = max(n_obj, len(fr.get('gt_placeholders') or ()))
             for lab in fr.get('labels', ()):
-                ga = lab.get('gt_annotation', '')
-                if ga.startswith('object ') and ga[7:].isdigit():
+                ga = lab['gt_annotation']
+                if ga[7:].isdigit():
                     n_obj = max(n_obj, int(ga[7:]) + 1)
         per_frame = {}
-        for k, fr in enumerate(frames):
-            name = fr.get('name')
-            try:
-                num = int(osp.splitext(name.split('/')[-1])[0])
-            except (AttributeError, ValueError):
-                raise ValueError(f'{path}: video {vid}: frame entry {k}: bad or missing frame '
-                                 f'name {name!r}') from None
+        for fr in frames:  # validated by BOX_FILE: names, box2d and gt_annotation are sound
+            name = fr['name']
+            num = int(osp.splitext(name.split('/')[-1])[0])
             boxes, hands = [], 0
             for lab in fr.get('labels', ()):
-                ga = lab.get('gt_annotation', '')
-                b = lab.get('box2d')
-                try:
-                    coords = tuple(float(b[c]) for c in ('x1', 'y1', 'x2', 'y2'))
-                except (TypeError, KeyError, ValueError) as err:
-                    raise ValueError(f'{path}: video {vid}: frame {name}: label {ga!r}: bad '
-                                     f'box2d {b!r} ({type(err).__name__}: {err})') from None
-                if ga == 'object hand' or lab.get('standard_category') == 'hand':
+                ga = lab['gt_annotation']
+                coords = tuple(float(lab['box2d'][c]) for c in ('x1', 'y1', 'x2', 'y2'))
+                if ga == 'object hand':
                     slot, cat = n_obj + hands, 2
                     hands += 1
-                elif ga.startswith('object ') and ga[7:].isdigit():
-                    slot, cat = int(ga[7:]), 1
                 else:
-                    raise ValueError(f'{path}: frame {name}: unknown gt_annotation {ga!r}')
+                    slot, cat = int(ga[7:]), 1
                 if not valid_box(*coords):
                     dropped.append(f'{name} {ga} {coords}')
                     continue
@@ -204,16 +227,11 @@ class SomethingSomethingV2Dataset(SampleNamingMixin, BaseActionDataset):
         self.allow_missing = allow_missing
         self.backend_args = backend_args
         self._frames_cache: Dict[str, tuple] = {}
-        self.label_map = {}
-        for k, v in load_json(labels_file, 'SSv2 labels file', backend_args,
-                              expect=dict).items():
-            try:
-                self.label_map[k] = int(v)
-            except (TypeError, ValueError):
-                raise ValueError(f'SSv2 labels file {labels_file}: template {k!r}: label '
-                                 f'{v!r} is not an integer') from None
-        if not self.label_map:
-            raise ValueError(f'SSv2 labels file {labels_file} has no labels')
+        from .schemas import validate_records
+        from .schemas.ssv2 import SSV2_LABELS
+        labels = load_json(labels_file, 'SSv2 labels file', backend_args, expect=dict)
+        self.label_map = validate_records(
+            SSV2_LABELS, labels, labels_file, where=lambda loc: ('', '')).root
         n = max(self.label_map.values()) + 1
         names = [''] * n
         for k, v in self.label_map.items():
@@ -228,15 +246,27 @@ class SomethingSomethingV2Dataset(SampleNamingMixin, BaseActionDataset):
                          test_mode=test_mode, metainfo=meta, start_index=1, **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        from .schemas import validate_records
+        from .schemas.ssv2 import SSV2_ENTRIES
         entries = load_json(self.ann_file, 'SSv2 annotation file', self.backend_args,
                             expect=list)
         if not entries:
             raise ValueError(f'SSv2 annotation file {self.ann_file} has no entries')
+
+        def where(loc):
+            if loc and isinstance(loc[0], int):
+                e = entries[loc[0]]
+                vid = e.get('id') if isinstance(e, dict) else None
+                return (f'entry {loc[0]}' + (f' (id {vid!r})' if vid is not None else ''),
+                        loc_text(loc[1:]))
+            return 'the list', ''
+        validated = validate_records(SSV2_ENTRIES, entries, self.ann_file, where=where).root
+        if not self.test_mode and validated[0].template is None:
+            raise ValueError(f'SSv2 annotation file {self.ann_file} has no "template" on any '
+                             f'entry (an unlabelled test list): a training set '
+                             f'(test_mode=False) needs labels; read it with test_mode=True')
         out = []
         for k, e in enumerate(entries):
-            if not isinstance(e, dict) or 'id' not in e:
-                raise ValueError(f'SSv2 annotation file {self.ann_file}: entry {k} has no "id" '
-                                 f'(got {str(e)[:80]})')
             vid = str(e['id'])
             info = dict(modalities=self.modalities, video_id=vid, start_index=1)
             if 'template' in e:
