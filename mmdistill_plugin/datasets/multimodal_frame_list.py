@@ -42,8 +42,12 @@ class MultimodalFrameListDataset(BaseActionDataset):
         num_classes (int, optional): class count, required with ``multi_class``.
 
     Raises:
-        ValueError: an unknown modality, ``multi_class`` without ``num_classes``, a malformed
-            line or a label outside ``[0, num_classes)`` (names file and line).
+        ValueError: an unknown modality, ``multi_class`` without ``num_classes``, an empty list.
+        AnnotationError (a ValueError): lines breaking
+            :func:`~mmdistill_plugin.datasets.schemas.frame_list.frame_list_schema` (a name
+            listed twice, a frame count that is not an integer >= 1, a label that is not an
+            integer in ``[0, num_classes)``, not exactly one label in a single-label list),
+            naming the file, the line, the name, the field and the value.
         FileNotFoundError: a missing list file.
     """
 
@@ -73,44 +77,52 @@ class MultimodalFrameListDataset(BaseActionDataset):
         info.update(modality=self.modality, start_index=self.start_index)
         return info
 
-    def _parse(self, line: str, n: int):
-        """``(name, total_frames, label)`` of one line; label an int or a sorted index list."""
-        parts = line.split()
-        form = ('"<name> <total_frames> <label1> <label2> ..."' if self.multi_class
-                else '"<name> <total_frames> <label>"')
-        ok = len(parts) >= 2 and all(p.isdigit() for p in parts[1:])
-        if not ok or (not self.multi_class and len(parts) != 3):
-            raise ValueError(f'{self.ann_file}:{n}: expected {form}, got {line.strip()!r}')
-        name, total, labels = parts[0], int(parts[1]), [int(p) for p in parts[2:]]
-        if not self.multi_class:
-            return name, total, labels[0]
-        bad = [lab for lab in labels if lab >= self.num_classes]
-        if bad:
-            raise ValueError(f'{self.ann_file}:{n}: labels {bad} not in [0, '
-                             f'{self.num_classes}) (num_classes={self.num_classes})')
-        return name, total, sorted(set(labels))
+    def _read(self):
+        """``[(line number, name, total_frames, label)]`` of the list, validated against
+        :func:`~mmdistill_plugin.datasets.schemas.frame_list.frame_list_schema`."""
+        import pandas as pd
 
-    def load_data_list(self):
+        from .schemas import validate_table
+        from .schemas.frame_list import frame_list_schema
         if not osp.exists(self.ann_file):
             raise FileNotFoundError(f'annotation list not found: {self.ann_file}')
-        out = []
+        rows, lines = [], []
         with open(self.ann_file) as f:
             for n, line in enumerate(f, 1):
-                if not line.split():
-                    continue
-                name, total, label = self._parse(line, n)
-                info = dict(modalities=self.modalities, video_id=name, label=label,
-                            total_frames=total, start_index=1, modality='RGB')
-                if 'rgb' in self.modalities:
-                    info.update(frame_dir=osp.join(self.data_prefix['rgb'], name),
-                                filename_tmpl=self.tmpls['rgb'])
-                if 'depth' in self.modalities:
-                    info.update(depth_dir=osp.join(self.data_prefix['depth'], name),
-                                depth_filename_tmpl=self.tmpls['depth'])
-                if 'flow' in self.modalities:
-                    info.update(flow_dir=osp.join(self.data_prefix['flow'], name),
-                                flow_filename_tmpl=self.tmpls['flow'],
-                                flow_components=('x', 'y'), rgb_to_flow_ratio=1,
-                                flow_total_frames=max(total - 1, 1))
-                out.append(info)
+                parts = line.split()
+                if parts:
+                    rows.append(dict(name=parts[0], total_frames=(parts[1] if len(parts) > 1
+                                                                  else None),
+                                     labels=[int(p) if p.isdigit() else p
+                                             for p in parts[2:]]))
+                    lines.append(n)
+        if not rows:
+            raise ValueError(f'annotation list {self.ann_file} has no lines')
+        df = pd.DataFrame.from_records(rows).astype(object)
+        validate_table(df, frame_list_schema(self.num_classes, self.multi_class), self.ann_file,
+                       where=lambda i: f'line {lines[i]} (name {rows[i]["name"]!r})')
+        out = []
+        for n, r in zip(lines, rows):
+            labels = [int(x) for x in r['labels']]
+            out.append((n, r['name'], int(r['total_frames']),
+                        sorted(set(labels)) if self.multi_class else labels[0]))
+        return out
+
+    def load_data_list(self):
+        out = []
+        for _, name, total, label in self._read():
+            info = dict(modalities=self.modalities, video_id=name, label=label,
+                        total_frames=total, start_index=1, modality='RGB')
+            if 'rgb' in self.modalities:
+                info.update(frame_dir=osp.join(self.data_prefix['rgb'], name),
+                            filename_tmpl=self.tmpls['rgb'])
+            if 'depth' in self.modalities:
+                info.update(depth_dir=osp.join(self.data_prefix['depth'], name),
+                            depth_filename_tmpl=self.tmpls['depth'])
+            if 'flow' in self.modalities:
+                info.update(flow_dir=osp.join(self.data_prefix['flow'], name),
+                            flow_filename_tmpl=self.tmpls['flow'],
+                            flow_components=('x', 'y'), rgb_to_flow_ratio=1,
+                            flow_total_frames=max(total - 1, 1))
+            out.append(info)
         return out

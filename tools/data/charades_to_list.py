@@ -23,11 +23,12 @@ import csv
 import glob
 import json
 import os.path as osp
-import re
 import sys
 
-NUM_CLASSES = 157
-_ACTION = re.compile(r'^c(\d{3})$')
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmdistill_plugin.datasets.schemas import charades as schema  # noqa: E402
+
+NUM_CLASSES = schema.NUM_CLASSES
 
 
 def parse_actions(actions: str, where: str):
@@ -36,15 +37,10 @@ def parse_actions(actions: str, where: str):
     Raises:
         ValueError: an entry that is not ``cNNN start end`` or a class ≥ 157 (names ``where``).
     """
-    labels = set()
-    for entry in filter(None, (e.strip() for e in (actions or '').split(';'))):
-        parts = entry.split()
-        m = _ACTION.match(parts[0]) if len(parts) == 3 else None
-        if m is None or int(m.group(1)) >= NUM_CLASSES:
-            raise ValueError(f'{where}: bad action {entry!r} (expected "cNNN start end", '
-                             f'NNN < {NUM_CLASSES})')
-        labels.add(int(m.group(1)))
-    return sorted(labels)
+    try:
+        return sorted({c for c, _, _ in schema.parse_actions(actions)})
+    except ValueError as err:
+        raise ValueError(f'{where}: {err}') from None
 
 
 def count_frames(frames_root: str, vid: str, frame_glob: str) -> int:
@@ -56,28 +52,37 @@ def convert(csv_file, frames_root, out_file, frame_glob='img_*.jpg', keep_unlabe
 
     Raises:
         FileNotFoundError: the CSV is missing.
-        ValueError: the CSV lacks ``id`` / ``actions``, a bad action (file and line), or videos
-            whose frame folder is missing or empty (names up to 5 of them).
+        ValueError: videos whose frame folder is missing or empty (names up to 5 of them);
+        AnnotationError (a ValueError): rows breaking
+            :data:`mmdistill_plugin.datasets.schemas.charades.CHARADES` (missing ``id`` /
+            ``actions`` columns, a duplicate id, a bad action, a length <= 0), naming the
+            file, line, id, field and value. Actions that end before they start are logged.
     """
+    import pandas as pd
+
+    from mmdistill_plugin.datasets.schemas import validate_table
     if not osp.exists(csv_file):
         raise FileNotFoundError(f'Charades CSV not found: {csv_file}')
-    lines, skipped, missing = [], 0, []
     with open(csv_file, newline='') as f:
         reader = csv.DictReader(f)
-        if not {'id', 'actions'} <= set(reader.fieldnames or ()):
-            raise ValueError(f'{csv_file}: needs columns "id" and "actions", has '
-                             f'{reader.fieldnames}')
+        rows, line_nums = [], []
         for row in reader:
-            where = f'{csv_file}:{reader.line_num}'
-            labels = parse_actions(row['actions'], where)
-            if not labels and not keep_unlabeled:
-                skipped += 1
-                continue
-            total = count_frames(frames_root, row['id'], frame_glob)
-            if total == 0:
-                missing.append(row['id'])
-                continue
-            lines.append(' '.join([row['id'], str(total), *map(str, labels)]))
+            rows.append(row)
+            line_nums.append(reader.line_num)
+    df = pd.DataFrame.from_records(rows, columns=reader.fieldnames).astype(object)
+    validate_table(df, schema.CHARADES, csv_file, warn_schema=schema.CHARADES_WARNINGS,
+                   where=lambda i: f'line {line_nums[i]} (id {rows[i].get("id")!r})')
+    lines, skipped, missing = [], 0, []
+    for n, row in zip(line_nums, rows):
+        labels = parse_actions(row['actions'], f'{csv_file}:{n}')
+        if not labels and not keep_unlabeled:
+            skipped += 1
+            continue
+        total = count_frames(frames_root, row['id'], frame_glob)
+        if total == 0:
+            missing.append(row['id'])
+            continue
+        lines.append(' '.join([row['id'], str(total), *map(str, labels)]))
     if missing:
         raise ValueError(f'{len(missing)} videos of {csv_file} have no frames '
                          f'{osp.join(frames_root, "<id>", frame_glob)}: {missing[:5]}')
