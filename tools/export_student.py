@@ -378,12 +378,14 @@ def plain_rgb_config(plain: dict, list_stem: str) -> bool:
 
 
 #: the plugin's runtime hooks and their plain MMEngine counterparts (None: dropped)
-PLAIN_HOOKS = dict(AtomicCheckpointHook='CheckpointHook', LabelRangeCheckHook=None)
+PLAIN_HOOKS = dict(AtomicCheckpointHook='CheckpointHook', LabelRangeCheckHook=None,
+                   FiniteLossHook=None)
 
 
 def plain_runtime(plain: dict) -> None:
     """Replace the plugin's hooks by MMEngine's (atomic checkpoint saving → ``CheckpointHook``;
-    the label-range check dropped): a student evaluated or fine-tuned by plain MMAction2."""
+    the label-range and finite-loss checks dropped): a student evaluated or fine-tuned by plain
+    MMAction2."""
     for name, hook in list((plain.get('default_hooks') or {}).items()):
         if isinstance(hook, dict) and _type_name(hook.get('type')) in PLAIN_HOOKS:
             new = PLAIN_HOOKS[_type_name(hook.get('type'))]

@@ -13,8 +13,11 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
-# A label >= a head's num_classes fails with the head's name and count (not an IndexError).
-custom_hooks = [dict(type='LabelRangeCheckHook')]
+# A label >= a head's num_classes fails with the head's name and count (not an IndexError); a
+# NaN / inf loss or gradient stops training naming the iteration and the batch's samples, before
+# a checkpoint is written from it (docs/reliability.md). A config setting its own custom_hooks
+# lists both again.
+custom_hooks = [dict(type='LabelRangeCheckHook'), dict(type='FiniteLossHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,14 +1,14 @@
 # Copyright (c) mmdistill contributors.
 """Depth frames: one-channel images loaded like RGB frames (DMCL's third modality)."""
 import os.path as osp
-from typing import Tuple
+from typing import Optional, Tuple
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from ._utils import check_file, set_present, warn_once
+from ._utils import read_image, sample_name, set_present, warn_once
+from .invariants import DEPTH_DTYPES, single_channel_depth, stack_frames
 
 
 @TRANSFORMS.register_module()
@@ -20,17 +20,23 @@ class LoadDepthFrames(BaseTransform):
     masked depth: ``'MDepth-{:08d}.png'``), read unchanged (8- or 16-bit PNG). Indices beyond the
     last file are clipped to ``results['total_frames']``.
 
-    Writes ``results['depth']``: ``[T, H, W, 1]`` of the file's dtype (uint8 / uint16; the
-    data preprocessor normalises it: e.g. mean 127.5 / std 127.5 for 8 bit), ``img_shape`` when
-    unset, and the presence flags. ``allow_missing``: zeros and ``modality_present['depth'] =
-    False`` instead of ``FileNotFoundError`` / ``ValueError`` (which name the file).
+    Writes ``results['depth']``: ``[T, H, W, 1]`` of the file's dtype (uint8 / uint16 — a
+    16-bit PNG stays 16-bit — or float32; the data preprocessor normalises it: e.g. mean 127.5 /
+    std 127.5 for 8 bit), ``img_shape`` when unset, and the presence flags. Media invariants
+    (:mod:`.invariants`): one size and bit depth per clip, one channel (a grey map saved with
+    equal colour channels is accepted; differing channels are a colour image), finite float
+    depth; a frame breaking one raises ``MediaError`` naming the file. ``allow_missing``: zeros
+    and ``modality_present['depth'] = False`` with a warning instead of ``FileNotFoundError`` /
+    ``ValueError`` (which name the file). ``backend_args``: ``mmengine.fileio`` backend.
     """
 
     def __init__(self, filename_tmpl: str = None, allow_missing: bool = False,
-                 missing_shape: Tuple[int, int] = (224, 224)) -> None:
+                 missing_shape: Tuple[int, int] = (224, 224),
+                 backend_args: Optional[dict] = None) -> None:
         self.filename_tmpl = filename_tmpl
         self.allow_missing = allow_missing
         self.missing_shape = tuple(missing_shape)
+        self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
         if 'frame_inds' not in results:
@@ -43,24 +49,22 @@ class LoadDepthFrames(BaseTransform):
         tmpl = osp.join(results['depth_dir'], self.filename_tmpl or
                         results.get('depth_filename_tmpl', '{:05d}.png'))
         try:
-            cache, out = {}, []
+            cache, out, paths = {}, [], []
             for i in inds.tolist():
+                path = tmpl.format(i)
                 if i not in cache:
-                    path = tmpl.format(i)
-                    check_file(path, 'depth frame')
-                    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-                    if img is None:
-                        raise ValueError(f'cannot decode depth frame {path}')
-                    if img.ndim == 3:  # a depth map saved as 3 equal channels
-                        img = img[..., 0]
-                    cache[i] = img
+                    img = read_image(path, 'unchanged', 'depth frame', self.backend_args)
+                    cache[i] = single_channel_depth(img, path)
                 out.append(cache[i])
-            depth = np.stack(out)[..., None]
+                paths.append(path)
+            depth = stack_frames(out, paths, 'depth', DEPTH_DTYPES, channels=1)[..., None]
             present = True
         except (FileNotFoundError, ValueError) as e:
             if not self.allow_missing:
                 raise
-            warn_once(f'depth:{results["depth_dir"]}', f'LoadDepthFrames: zero-filled: {e}')
+            warn_once(f'depth:{results["depth_dir"]}',
+                      f'LoadDepthFrames: depth missing for sample {sample_name(results)}, '
+                      f'zero-filled: {e}')
             h, w = results.get('img_shape', self.missing_shape)
             depth = np.zeros((len(inds), h, w, 1), np.uint8)
             present = False

@@ -18,6 +18,7 @@ from mmaction.registry import TRANSFORMS
 from ._utils import local_path, read_image, sample_name, set_present, warn_once
 from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
                              resampled_length)
+from .invariants import MediaError, check_waveform, stack_frames
 from .view import draw
 
 
@@ -127,7 +128,9 @@ class LoadRGBFrames(BaseTransform):
     ``modality_mask['rgb']``.
 
     Args:
-        allow_missing (bool): on a missing / undecodable source, log a warning once per file,
+        allow_missing (bool): on a missing / undecodable source, or frames that break the clip
+            invariants (:func:`.invariants.stack_frames`: a frame of another size names its
+            file), log a warning once per file,
             mark rgb not present and fill zeros ``[T, H, W, 3]`` (``H, W`` from
             ``results['img_shape']`` if set, else ``missing_shape``). Default False: raise
             ``FileNotFoundError`` (missing file, message has the path) or ``RuntimeError`` /
@@ -166,12 +169,13 @@ class LoadRGBFrames(BaseTransform):
                            'results["frame_dir"] (frames)')
         tmpl = osp.join(results['frame_dir'], results.get('filename_tmpl', 'img_{:05d}.jpg'))
         cache = {}
-        out = []
+        out, paths = [], []
         for i in inds.tolist():
             if i not in cache:
                 cache[i] = _read_image(tmpl.format(i), backend_args=self.backend_args)
             out.append(cache[i])
-        return np.stack(out), results['frame_dir']
+            paths.append(tmpl.format(i))
+        return stack_frames(out, paths, 'rgb'), results['frame_dir']
 
     def transform(self, results: dict) -> dict:
         inds = _frame_inds(results)
@@ -265,17 +269,22 @@ class LoadFlowFrames(BaseTransform):
                     f'for fewer frames than the segment (max_overrun={self.max_overrun})')
             flow_inds = np.clip(flow_inds, 1, n_flow)
             cache = {}
-            out = []
+            out, paths = [], []
             for i in flow_inds.tolist():
                 if i not in cache:
                     chans = [_read_image(full.format(c, i), 'grayscale', self.backend_args)
                              for c in comps]
-                    if chans[0].shape != chans[1].shape:
-                        raise ValueError(f'flow components differ in size: '
-                                         f'{full.format(comps[0], i)}')
+                    for c, img in zip(comps[1:], chans[1:]):
+                        if img.shape != chans[0].shape:
+                            raise MediaError(
+                                f'flow frame {full.format(c, i)} is {img.shape[1]}x'
+                                f'{img.shape[0]}, its {comps[0]} component '
+                                f'{full.format(comps[0], i)} {chans[0].shape[1]}x'
+                                f'{chans[0].shape[0]}: flow components differ in size')
                     cache[i] = np.stack(chans, axis=-1)
                 out.append(cache[i])
-            flow = np.stack(out)
+                paths.append(full.format(comps[0], i))
+            flow = stack_frames(out, paths, 'flow', channels=len(comps))
             present = True
         except (FileNotFoundError, ValueError) as e:
             if not self.allow_missing:
@@ -364,11 +373,16 @@ def read_wav(path: str, select: Optional[Callable[[int, int], Tuple[int, int]]] 
         select (callable, optional): ``(num_samples, sample_rate) -> (a, b)``: read only
             samples ``[a, b)`` (seek / memory map: the cost does not grow with the file length).
 
-    Raises ``FileNotFoundError`` (missing) or ``ValueError`` naming the file (unreadable).
+    Raises ``FileNotFoundError`` (missing) or ``ValueError`` naming the file (unreadable), or
+    :class:`~.invariants.MediaError` (a ``ValueError``; :func:`~.invariants.check_waveform`):
+    NaN / inf samples of a float wav, channels that cancel in the mono mix.
     """
     with local_path(path, 'audio file', backend_args) as local:
         try:
             data, sr, _ = _read_wav_local(local, select)
+            check_waveform(data, path)
+        except MediaError:
+            raise
         except _WavFault as e:
             raise ValueError(f'cannot read wav file {path}: {e}') from e
         except Exception as e:  # scipy / wave / struct errors of a damaged or non-PCM file
@@ -442,6 +456,9 @@ class LoadAudioLogMel(BaseTransform):
       segment faults).
     * a segment that runs past the file's end but overlaps it: the covered part is used
       (padded as any short segment) and a warning names the sample and the covered seconds.
+    * media invariants (:mod:`.invariants`): NaN / inf samples of a float wav, channels that
+      cancel in the mono mix, a non-finite spectrogram: ``MediaError`` (a ``ValueError``),
+      raised or (``allow_missing=True``) marked missing with a warning, like an unreadable wav.
 
     ``backend_args``: ``mmengine.fileio`` backend of the wav files (default None: local disk).
     """
@@ -492,6 +509,9 @@ class LoadAudioLogMel(BaseTransform):
                                        self.hop_ms, self.eps)
             spec, _ = fit_frames(spec, self.num_frames, float(np.log(self.eps)), self.crop,
                                  draw=lambda sample: draw(results, 'audio_offset', sample))
+            if not np.isfinite(spec).all():  # the waveform was checked: a numerical fault
+                raise MediaError(f'log-mel spectrogram of {path} (sample {name}) has '
+                                 f'{int((~np.isfinite(spec)).sum())} non-finite value(s)')
             present = True
         except (FileNotFoundError, ValueError) as err:
             if not self.allow_missing:
@@ -524,8 +544,9 @@ class LoadBoxes(BaseTransform):
 
     Writes ``results['boxes']``: float32 ``[T, max_boxes, 6]`` = ``x1, y1, x2, y2`` normalised by
     the frame width / height and clipped to [0, 1], category (0 pad, 1 object, 2 hand), valid
-    (1/0). Slot ``k`` is object ``k`` (k < number of objects of the video), then the hand; slots
-    ``>= max_boxes`` are dropped; frames without boxes have all slots 0 (invalid).
+    (1/0). Slot ``k`` is object ``k`` (k < number of objects of the video), then the hand; boxes
+    in slots ``>= max_boxes`` are dropped with a warning (once per video) naming the first;
+    frames without boxes have all slots 0 (invalid).
 
     Faults: a box with a non-finite coordinate or ``x2 <= x1`` / ``y2 <= y1`` is dropped (its
     slot stays 0, valid 0) with a warning (once per video) naming the video, the frames and the
@@ -570,11 +591,15 @@ class LoadBoxes(BaseTransform):
                 raise KeyError('LoadBoxes needs the frame size: boxes_info["frame_size"], '
                                'LoadRGBFrames before it, or frame_size=(H, W)')
             h, w = size
+            if not (h > 0 and w > 0):
+                raise MediaError(f'LoadBoxes: video {vid!r}: frame size {tuple(size)} is not '
+                                 f'positive: boxes cannot be normalised')
             frames = info['frames']
-            bad = []
+            bad, over = [], []
             for t, i in enumerate(inds.tolist()):
                 for slot, cat, x1, y1, x2, y2 in frames.get(i, ()):
                     if slot >= self.max_boxes:
+                        over.append((i, slot, 'hand' if cat == 2 else f'object {slot}'))
                         continue
                     if not valid_box(x1, y1, x2, y2):
                         bad.append((i, (x1, y1, x2, y2)))
@@ -586,6 +611,12 @@ class LoadBoxes(BaseTransform):
                           f'(non-finite or x2 <= x1 / y2 <= y1) of '
                           f'{info.get("source", "its annotation file")}, first on frame '
                           f'{bad[0][0]}: {bad[0][1]}')
+            if over:
+                warn_once(f'boxes-slots:{vid}',
+                          f'LoadBoxes: video {vid!r}: dropped {len(over)} box(es) whose slot is '
+                          f'>= max_boxes={self.max_boxes} (slots: objects 0..k-1, then hands), '
+                          f'first on frame {over[0][0]}: {over[0][2]} in slot {over[0][1]}; '
+                          f'raise max_boxes to keep them')
             out[..., :4] = np.clip(out[..., :4], 0.0, 1.0)
             present = True
         results['boxes'] = out
