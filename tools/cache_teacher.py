@@ -10,10 +10,13 @@ Then train the student from the cache (no teacher forward, no teacher built), e.
 ``configs/karmma/student_epic_cached.py`` (``model.teacher_cache=DIR`` and the train set wrapped
 in ``TeacherCacheDataset``).
 
-The cache is stamped with the teacher (config + SHA-256 of its checkpoint files) and the views'
-pipeline (annotation file, dataset size, teacher-side transforms); a run into an existing DIR
-must match the stamp, skips the shards already written (resumable), and training refuses a
-stale cache. Layout and sizes: :mod:`mmdistill_plugin.utils.teacher_cache`.
+The cache is stamped with the teacher (config + SHA-256 of its checkpoint files), the views'
+pipeline (teacher-side transforms), the dataset (SHA-256 of the annotation files' content and of
+the sample ids in order), the teacher-side code version, ``--amp`` and ``--views``. The
+arguments are checked before anything is created; a run into an existing DIR must match the
+stamp, checks every finished shard (digest, samples, shapes, finite values), rewrites a torn one
+and skips the intact ones (resumable); outputs with NaN / inf are refused; training refuses a
+stale cache naming what changed. Layout and sizes: :mod:`mmdistill_plugin.utils.teacher_cache`.
 """
 import argparse
 import copy
@@ -27,18 +30,36 @@ from mmengine.config import Config, DictAction
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 
+def _at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f'must be >= {low}, got {value}')
+        return value
+    return parse
+
+
 def parse_args(argv=None, description=__doc__, checkpoint_option=False):
+    """The options of the cache writers; invalid counts (``--views 0``) stop here, before any
+    directory is created."""
     p = argparse.ArgumentParser(description=description.split('\n\n')[0])
     if checkpoint_option:
         p.add_argument('--checkpoint', help='load the model from this checkpoint (default: '
                        'init_weights, i.e. the configured pre-trained extractors)')
     p.add_argument('config', help='the config whose training set is cached')
-    p.add_argument('--views', type=int, default=4, help='augmented views per sample (K)')
+    p.add_argument('--views', type=_at_least(1), default=4,
+                   help='augmented views per sample (K >= 1)')
     p.add_argument('--out', help='cache directory (default work_dirs/<config>_<kind>_cache)')
-    p.add_argument('--shard-size', type=int, default=256, help='samples per HDF5 shard')
-    p.add_argument('--batch-size', type=int, default=None,
+    p.add_argument('--shard-size', type=_at_least(1), default=256, help='samples per HDF5 shard')
+    p.add_argument('--batch-size', type=_at_least(1), default=None,
                    help='views per forward (default: the train batch size)')
-    p.add_argument('--num-workers', type=int, default=None,
+    p.add_argument('--quick-resume', action='store_true',
+                   help='on resume check finished shards\' structure only (not their digest '
+                   'and values: faster for large token caches)')
+    p.add_argument('--num-workers', type=_at_least(0), default=None,
                    help='dataloader workers (default: the train dataloader\'s)')
     p.add_argument('--seed', type=int, default=0, help='seed of the view draws')
     p.add_argument('--amp', action='store_true',
@@ -54,7 +75,6 @@ def setup(args, kind):
     """Config, device, output dir and the teacher-side training set (views recorded)."""
     from mmengine.dist import get_dist_info, init_dist
     from mmengine.registry import init_default_scope
-    from mmengine.utils import mkdir_or_exist
 
     import mmdistill_plugin  # noqa: F401
     from mmaction.registry import DATASETS
@@ -68,8 +88,7 @@ def setup(args, kind):
         init_dist(args.launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0] +
-                               f'_{kind}_cache')
-    mkdir_or_exist(out)
+                               f'_{kind}_cache')  # created by fill_cache, once stamped
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and get_dist_info()[1] > 1:
         device = torch.device('cuda', torch.cuda.current_device())
@@ -114,11 +133,11 @@ def main(argv=None):
     meta = dict(heads=heads, config=osp.abspath(args.config), amp=bool(args.amp),
                 teacher=tc.teacher_fingerprint(cfg.model.teacher, cfg.model.get('teacher_ckpt')),
                 teacher_ckpt=cfg.model.get('teacher_ckpt'),
-                pipeline=tc.pipeline_fingerprint(dcfg, len(dataset)),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
     tc.fill_cache(out, dataset, run, {h: (c, ) for h, c in heads.items()}, meta,
                   group='logits', views=args.views, shard_size=args.shard_size,
-                  seed=args.seed, **loader_args)
+                  seed=args.seed, dataset_cfg=dcfg, amp=args.amp,
+                  verify=not args.quick_resume, **loader_args)
 
 
 if __name__ == '__main__':

@@ -10,10 +10,12 @@ every training sample, so the teacher's fusion block and head train without the 
 The model is initialised as training would (``init_weights``: the published pre-trained
 extractors) or from ``--checkpoint``. The cache is stamped with the SHA-256 of the extractors'
 weights and with the pipeline; ``MultimodalRecognizer(feature_cache=...)`` and
-``FeatureCacheDataset`` refuse a cache of other extractors or another pipeline. Tokens are
+``FeatureCacheDataset`` refuse a cache of other extractors, another pipeline, annotation
+content, sample order or teacher-side code. Tokens are
 fp16 ``[Θ, C]`` per modality and view (KARMMA teacher on EPIC: (300 + 300 + 128) × 1024 × 2
-bytes = 1.42 MiB per sample-view). Same options as ``tools/cache_teacher.py`` (resumable shards,
-``--launcher pytorch``, ``--amp``).
+bytes = 1.42 MiB per sample-view). Same options as ``tools/cache_teacher.py`` (resumable shards:
+a rerun into the same ``--out`` checks the finished shards, rewrites torn ones and writes the
+rest; ``--launcher pytorch``, ``--amp``, ``--quick-resume``).
 """
 import copy
 import os.path as osp
@@ -57,10 +59,10 @@ def main(argv=None):
     meta = dict(tokens={m: list(s) for m, s in shapes.items()}, heads={},
                 config=osp.abspath(args.config), amp=bool(args.amp),
                 extractors=dict(weights_sha256=tc.state_sha256(parts)),
-                pipeline=tc.pipeline_fingerprint(dcfg, len(dataset)),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
     tc.fill_cache(out, dataset, run, shapes, meta, group='tokens', views=args.views,
-                  shard_size=args.shard_size, seed=args.seed, **loader_args)
+                  shard_size=args.shard_size, seed=args.seed, dataset_cfg=dcfg, amp=args.amp,
+                  verify=not args.quick_resume, **loader_args)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .sample_errors import SampleNamingMixin
 from .schemas.base import as_int, literal_list, timestamp_seconds
-from .transforms._utils import check_file, read_text
+from .transforms._utils import check_file, check_frame_template, read_text
 
 NUM_VERB_CLASSES = 97
 NUM_NOUN_CLASSES = 300
@@ -301,8 +301,9 @@ class EpicKitchens100Dataset(SampleNamingMixin, BaseActionDataset):
         self.split_ratio = split_ratio
         self.rgb_source = rgb_source
         self.path_templates = dict(DEFAULT_PATH_TEMPLATES, **(path_templates or {}))
-        self.rgb_filename_tmpl = rgb_filename_tmpl
-        self.flow_filename_tmpl = flow_filename_tmpl
+        self.rgb_filename_tmpl = check_frame_template(rgb_filename_tmpl, 'rgb_filename_tmpl')
+        self.flow_filename_tmpl = check_frame_template(flow_filename_tmpl, 'flow_filename_tmpl',
+                                                       with_component=True)
         self.flow_components = tuple(flow_components)
         self.rgb_to_flow_ratio = int(rgb_to_flow_ratio)
 

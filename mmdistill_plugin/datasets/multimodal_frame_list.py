@@ -8,6 +8,8 @@ from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
+from .transforms._utils import check_frame_template
+
 DEFAULT_TMPL = dict(rgb='img_{:05d}.jpg', depth='{:05d}.png', flow='{}_{:05d}.jpg')
 
 
@@ -65,6 +67,8 @@ class MultimodalFrameListDataset(BaseActionDataset):
                              f'>= 1, got {num_classes!r}')
         self.modalities = tuple(modalities)
         self.tmpls = dict(DEFAULT_TMPL, **(filename_tmpls or {}))
+        for m, tmpl in self.tmpls.items():
+            check_frame_template(tmpl, f'filename_tmpls[{m!r}]', with_component=m == 'flow')
         prefix = {m: '' for m in DEFAULT_TMPL}
         prefix.update(data_prefix or {})
         super().__init__(ann_file, pipeline=list(pipeline), data_prefix=prefix,

@@ -10,7 +10,8 @@ from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .sample_errors import SampleNamingMixin
-from .transforms._utils import local_path, read_image, read_text, warn_once
+from .transforms._utils import (check_frame_template, local_path, read_image, read_text,
+                                warn_once)
 from .schemas.base import loc_text
 from .transforms.loading import valid_box
 
@@ -220,10 +221,12 @@ class SomethingSomethingV2Dataset(SampleNamingMixin, BaseActionDataset):
         self.rgb_source = rgb_source
         self.boxes_file = boxes_file
         self.video_ext = video_ext
-        self.rgb_filename_tmpl = rgb_filename_tmpl
-        self.flow_filename_tmpl = flow_filename_tmpl
+        self.rgb_filename_tmpl = check_frame_template(rgb_filename_tmpl, 'rgb_filename_tmpl')
+        self.flow_filename_tmpl = check_frame_template(flow_filename_tmpl, 'flow_filename_tmpl',
+                                                       with_component=True)
         self.flow_components = tuple(flow_components)
-        self.depth_filename_tmpl = depth_filename_tmpl
+        self.depth_filename_tmpl = check_frame_template(depth_filename_tmpl,
+                                                        'depth_filename_tmpl')
         self.allow_missing = allow_missing
         self.backend_args = backend_args
         self._frames_cache: Dict[str, tuple] = {}

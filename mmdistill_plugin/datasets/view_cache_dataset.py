@@ -6,7 +6,9 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmaction.registry import DATASETS
-from ..utils.teacher_cache import TeacherCacheReader, check_stamp, pipeline_fingerprint
+from ..utils.teacher_cache import (TeacherCacheReader, check_stamps, dataset_fingerprint,
+                                   sample_ids)
+from ..utils.teacher_cache import code_fingerprint, pipeline_fingerprint
 from .sample_errors import name_sample_error, sample_info, sample_prefix
 from .transforms.view import insert_view_frame_indices
 
@@ -24,9 +26,12 @@ class ViewCacheDataset:
         cache (str): the cache directory.
 
     Raises:
-        StaleTeacherCacheError: the cache was written for another pipeline, annotation file or
-            dataset size (the message lists the differences).
+        StaleTeacherCacheError: the cache was written for another pipeline, annotation content,
+            sample order or teacher-side code (the message lists the differences and the first
+            sample id that moved).
         FileNotFoundError: ``cache`` is not a cache directory.
+        NonFiniteCacheError / RuntimeError (per sample, named): NaN / inf values in a shard,
+            a torn shard, a row of another sample.
     """
 
     #: the HDF5 group the subclass reads (``'logits'`` or ``'tokens'``)
@@ -38,7 +43,11 @@ class ViewCacheDataset:
         self.dataset: BaseDataset = DATASETS.build(cfg)
         self.cache = cache
         self.reader = TeacherCacheReader(cache, group=self.group)
-        check_stamp(cache, 'pipeline', pipeline_fingerprint(cfg, len(self.dataset)))
+        self._ids = sample_ids(self.dataset)
+        check_stamps(cache, dict(pipeline=pipeline_fingerprint(cfg),
+                                 dataset=dataset_fingerprint(cfg, self.dataset, self._ids),
+                                 code=code_fingerprint()),
+                     context='this training set', ids=self._ids)
 
     @property
     def metainfo(self) -> dict:
@@ -62,7 +71,7 @@ class ViewCacheDataset:
         if view is None:
             view = int(np.random.randint(self.reader.views))
         try:
-            stored, arrays = self.reader.get(idx, view)
+            stored, arrays = self.reader.get(idx, view, sample_id=self._ids[idx])
             return self.pack(idx, view, self.dataset.get_data_info(idx), stored, arrays)
         except Exception as err:  # name the sample, as the wrapped dataset does
             named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))

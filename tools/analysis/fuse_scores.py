@@ -16,6 +16,12 @@ Labels (``--labels``): a list file with the label in the last column (``video fr
 as ``demo/fuse/data_list.txt``; MMAction2 annotation files ``path [frames] label``), or an SSv2
 json with ``--labels-map labels.json``.
 
+Streams are aligned by sample id (``narration_id`` / ``video_id`` / ``filename`` /
+``frame_dir`` / ``sample_idx`` of the dumps): dumps of the same videos in different orders are
+reordered to the first one's order; dumps whose ids differ (other videos), whose labels disagree,
+with a duplicate id, of another class count, or a file given twice are refused with the reason.
+Dumps without ids must list the same videos in the same order: their labels must agree.
+
 Σ = argmax of the sum of the streams' scores (as stored; ``--fusion prob`` applies a softmax
 to each first, ``logits`` uses ``pred_logits`` where a dump has them); Φ = right when any
 stream's top-1 is right. Accuracies are printed in % (top-1, top-5, mean class accuracy over the
@@ -50,12 +56,32 @@ def _np(x):
     return x.detach().cpu().numpy() if hasattr(x, 'detach') else np.asarray(x)
 
 
-def load_scores(path: str, fusion: str = 'scores'):
-    """``(OrderedDict(stream -> [N, C]), labels [N] or None)`` from one pickle file.
+ID_KEYS = ('narration_id', 'video_id', 'filename', 'frame_dir', 'sample_idx')
+
+
+def load_scores(path: str, fusion: str = 'scores', with_ids: bool = False):
+    """``(OrderedDict(stream -> [N, C]), labels [N] or None)`` from one pickle file (and, with
+    ``with_ids``, the samples' ids ``[N]`` or None: the first of :data:`ID_KEYS` every entry of
+    a dump has).
 
     Raises:
         ValueError: an unknown layout (names the file and what it found).
     """
+    streams, labels = _load_scores(path, fusion)
+    if not with_ids:
+        return streams, labels
+    with open(path, 'rb') as f:
+        data = pickle.load(f)
+    ids = None
+    if isinstance(data[0], dict):
+        key = next((k for k in ID_KEYS if all(d.get(k) is not None for d in data)), None)
+        if key is not None:
+            ids = [f'{key}={d[key]!r}' if key != 'sample_idx' else f'sample_idx={d[key]}'
+                   for d in data]
+    return streams, labels, ids
+
+
+def _load_scores(path: str, fusion: str = 'scores'):
     with open(path, 'rb') as f:
         data = pickle.load(f)
     if not isinstance(data, (list, tuple)) or not data:
@@ -122,17 +148,66 @@ def _softmax(x):
     return e / e.sum(1, keepdims=True)
 
 
+def _align(path, ids, ref_path, ref_ids):
+    """Positions of ``ref_ids`` in ``ids`` (the order of the reference dump)."""
+    pos = {k: i for i, k in enumerate(ids)}
+    missing = [k for k in ref_ids if k not in pos]
+    extra = sorted(set(ids) - set(ref_ids))
+    if missing or extra:
+        raise ValueError(f'{path} and {ref_path} hold different samples: {len(missing)} of '
+                         f'{ref_path} missing (first {missing[:3]}), {len(extra)} others (first '
+                         f'{extra[:3]}); fuse dumps of the same test set')
+    return np.array([pos[k] for k in ref_ids])
+
+
 def fuse(paths, labels_file=None, labels_map=None, fusion='scores', topk=(1, 5), names=None):
-    """``(metrics OrderedDict, stream names)`` as :func:`ensemble_accuracies` gives them."""
+    """``(metrics OrderedDict, stream names)`` as :func:`ensemble_accuracies` gives them.
+
+    Raises:
+        ValueError: a file given twice, a duplicate sample id in a dump, dumps of different
+            samples, labels that disagree between dumps (or with ``--labels``), streams of
+            different class counts, labels outside the class range.
+    """
     from mmdistill_plugin.evaluation.multi_modality_metric import ensemble_accuracies
-    streams, labels = OrderedDict(), None
-    for p in paths:
-        s, lab = load_scores(p, fusion)
+    real = [osp.realpath(p) for p in paths]
+    twice = sorted({p for p in paths if real.count(osp.realpath(p)) > 1})
+    if twice:
+        raise ValueError(f'score file(s) given twice: {twice} (one file per stream)')
+    loaded = [(p, ) + tuple(load_scores(p, fusion, with_ids=True)) for p in paths]
+    with_ids = [p for p, _, _, ids in loaded if ids is not None]
+    if with_ids and len(with_ids) < len(loaded):
+        raise ValueError(f'{[p for p, _, _, ids in loaded if ids is None]} hold no sample ids '
+                         f'({", ".join(ID_KEYS)}) while {with_ids} do: they cannot be aligned')
+    streams, labels, label_src = OrderedDict(), None, None
+    ref_ids, ref_path = None, None
+    for p, s, lab, ids in loaded:
+        if ids is not None:
+            if len(set(ids)) < len(ids):
+                dup = sorted({k for k in ids if ids.count(k) > 1})
+                raise ValueError(f'{p}: sample {dup[0]} appears more than once '
+                                 f'({len(dup)} duplicated id(s))')
+            if ref_ids is None:
+                ref_ids, ref_path = ids, p
+            else:
+                order = _align(p, ids, ref_path, ref_ids)
+                s = OrderedDict((k, v[order]) for k, v in s.items())
+                lab = None if lab is None else lab[order]
         for k, v in s.items():
             if k in streams:
                 k = f'{k}_{len(streams)}'
             streams[k] = v
-        labels = lab if labels is None else labels
+        if lab is not None:
+            if labels is None:
+                labels, label_src = lab, p
+            elif len(lab) != len(labels) or not np.array_equal(lab, labels):
+                n = min(len(lab), len(labels))
+                i = int(np.argmax(lab[:n] != labels[:n])) if (lab[:n] != labels[:n]).any() \
+                    else n
+                who = ref_ids[i] if ref_ids is not None and i < len(ref_ids) else f'index {i}'
+                raise ValueError(f'labels of {p} and {label_src} disagree at {who}: '
+                                 f'{lab[i] if i < len(lab) else "none"} vs '
+                                 f'{labels[i] if i < len(labels) else "none"} (other videos, or '
+                                 f'another order without ids to align them)')
     if labels_file:
         labels = load_labels(labels_file, labels_map)
     if labels is None:
@@ -145,9 +220,16 @@ def fuse(paths, labels_file=None, labels_map=None, fusion='scores', topk=(1, 5),
     for k, v in streams.items():
         if len(v) != len(labels):
             raise ValueError(f'stream {k!r} has {len(v)} videos, the labels {len(labels)}')
+    counts = {k: v.shape[1] for k, v in streams.items()}
+    if len(set(counts.values())) > 1:
+        raise ValueError(f'streams have different class counts {counts}: scores of different '
+                         f'label sets cannot be summed')
+    num_classes = next(iter(counts.values()))
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f'labels range over [{labels.min()}, {labels.max()}] but the streams '
+                         f'have {num_classes} classes')
     if fusion == 'prob':
         streams = OrderedDict((k, _softmax(v)) for k, v in streams.items())
-    num_classes = next(iter(streams.values())).shape[1]
     topk = tuple(k for k in topk if k <= num_classes)
     return ensemble_accuracies(streams, labels, topk), list(streams), topk
 

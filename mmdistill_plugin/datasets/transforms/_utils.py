@@ -105,3 +105,32 @@ def read_image(path: str, flag: str = 'color', what: str = 'frame',
     """:func:`read_bytes` + :func:`decode_image`: ``FileNotFoundError`` (missing) or
     ``ValueError`` (empty / undecodable), both naming ``path``."""
     return decode_image(read_bytes(path, what, backend_args), path, flag)
+
+
+def check_frame_template(tmpl: str, what: str, with_component: bool = False) -> str:
+    """Refuse a frame filename template that cannot name numbered frames; return it.
+
+    ``tmpl.format(i)`` (``tmpl.format(component, i)`` with ``with_component``) must give a
+    different name for every frame index ``i`` (and every component): a template without an
+    index field names one file for all frames (counting the frames of such a folder never
+    ended).
+
+    Raises:
+        ValueError: naming ``what`` and the template: it does not format, has no index field
+            or no component field.
+    """
+    lead = ('x', ) if with_component else ()
+    example = "'{}_{:05d}.jpg'" if with_component else "'img_{:05d}.jpg'"
+    try:
+        one, two = tmpl.format(*lead, 1), tmpl.format(*lead, 2)
+        other = tmpl.format('y', 1) if with_component else one
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError) as err:
+        raise ValueError(f'{what} {tmpl!r} is not a positional format template '
+                         f'({type(err).__name__}: {err}); e.g. {example}') from None
+    if one == two:
+        raise ValueError(f'{what} {tmpl!r} has no frame-index field: it names one file for '
+                         f'every frame ({one!r}); e.g. {example}')
+    if with_component and other == one:
+        raise ValueError(f'{what} {tmpl!r} has no flow-component field before the index: '
+                         f'x and y would be one file ({one!r}); e.g. {example}')
+    return tmpl

@@ -15,7 +15,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
 from mmaction.registry import TRANSFORMS
-from ._utils import local_path, read_image, sample_name, set_present, warn_once
+from ._utils import (check_frame_template, local_path, read_image, sample_name, set_present,
+                     warn_once)
 from .audio_features import (fit_frames, log_mel_spectrogram, resample, resample_read_range,
                              resampled_length)
 from .invariants import MediaError, check_waveform, stack_frames
@@ -97,12 +98,20 @@ def _count_numbered(tmpl: str, component: Optional[str],
     return n
 
 
+#: more numbered frames than any video has: counting stops there (a template without an
+#: index field would otherwise be counted forever)
+MAX_FRAMES = 1 << 27
+
+
 def _bisect_count(exists: Callable[[int], bool]) -> int:
     if not exists(1):
         return 0
     hi = 1
     while exists(hi * 2):
         hi *= 2
+        if hi >= MAX_FRAMES:
+            raise ValueError(f'more than {MAX_FRAMES} numbered frames exist: the filename '
+                             f'template has no frame-index field')
     lo, hi = hi, hi * 2  # exists(lo), not exists(hi)
     while hi - lo > 1:
         mid = (lo + hi) // 2
@@ -235,6 +244,9 @@ class LoadFlowFrames(BaseTransform):
                  backend_args: Optional[dict] = None, max_overrun: int = 1) -> None:
         self.backend_args = backend_args
         self.max_overrun = int(max_overrun)
+        if filename_tmpl is not None:
+            check_frame_template(filename_tmpl, 'LoadFlowFrames filename_tmpl',
+                                 with_component=True)
         self.filename_tmpl = filename_tmpl
         self.components = tuple(components) if components is not None else None
         self.ratio = ratio
@@ -242,7 +254,9 @@ class LoadFlowFrames(BaseTransform):
         self.missing_shape = tuple(missing_shape)
 
     def _params(self, results):
-        tmpl = self.filename_tmpl or results.get('flow_filename_tmpl', '{}_{:05d}.jpg')
+        tmpl = self.filename_tmpl or check_frame_template(
+            results.get('flow_filename_tmpl', '{}_{:05d}.jpg'), 'results["flow_filename_tmpl"]',
+            with_component=True)
         comps = self.components or tuple(results.get('flow_components', ('x', 'y')))
         ratio = self.ratio or int(results.get('rgb_to_flow_ratio', 1))
         return tmpl, comps, ratio
