@@ -46,10 +46,12 @@ class MultimodalFrameListDataset(BaseActionDataset):
     Raises:
         ValueError: an unknown modality, ``multi_class`` without ``num_classes``, an empty list.
         AnnotationError (a ValueError): lines breaking
-            :func:`~mmdistill_plugin.datasets.schemas.frame_list.frame_list_schema` (a name
-            listed twice, a frame count that is not an integer >= 1, a label that is not an
+            :func:`~mmdistill_plugin.datasets.schemas.frame_list.frame_list_schema` (a frame
+            count that is not an integer >= 1, a label that is not an
             integer in ``[0, num_classes)``, not exactly one label in a single-label list),
-            naming the file, the line, the name, the field and the value.
+            naming the file, the line, the name, the field and the value. A name listed twice
+            is kept (each line is a sample, as in MMAction2's lists) with a warning naming the
+            lines.
         FileNotFoundError: a missing list file.
     """
 
@@ -87,7 +89,7 @@ class MultimodalFrameListDataset(BaseActionDataset):
         import pandas as pd
 
         from .schemas import validate_table
-        from .schemas.frame_list import frame_list_schema
+        from .schemas.frame_list import FRAME_LIST_WARNINGS, frame_list_schema
         if not osp.exists(self.ann_file):
             raise FileNotFoundError(f'annotation list not found: {self.ann_file}')
         rows, lines = [], []
@@ -104,7 +106,8 @@ class MultimodalFrameListDataset(BaseActionDataset):
             raise ValueError(f'annotation list {self.ann_file} has no lines')
         df = pd.DataFrame.from_records(rows).astype(object)
         validate_table(df, frame_list_schema(self.num_classes, self.multi_class), self.ann_file,
-                       where=lambda i: f'line {lines[i]} (name {rows[i]["name"]!r})')
+                       where=lambda i: f'line {lines[i]} (name {rows[i]["name"]!r})',
+                       warn_schema=FRAME_LIST_WARNINGS)
         out = []
         for n, r in zip(lines, rows):
             labels = [int(x) for x in r['labels']]

@@ -269,17 +269,17 @@ class SomethingSomethingV2Dataset(SampleNamingMixin, BaseActionDataset):
                              f'entry (an unlabelled test list): a training set '
                              f'(test_mode=False) needs labels; read it with test_mode=True')
         out = []
-        for k, e in enumerate(entries):
-            vid = str(e['id'])
+        for k, e in enumerate(validated):  # typed by the schema: id a str, template a str
+            vid = e.id
             info = dict(modalities=self.modalities, video_id=vid, start_index=1)
-            if 'template' in e:
-                key = template_key(e['template'])
+            if e.template is not None:
+                key = template_key(e.template)
                 if key not in self.label_map:
-                    raise ValueError(f'{self.ann_file}: id {vid}: template {e["template"]!r} '
-                                     f'not in labels file {self.labels_file}')
+                    raise ValueError(f'{self.ann_file}: entry {k} (id {vid!r}): template '
+                                     f'{e.template!r} not in labels file {self.labels_file}')
                 info['label'] = self.label_map[key]
-                info['template'] = e['template']
-                info['placeholders'] = list(e.get('placeholders', ()))
+                info['template'] = e.template
+                info['placeholders'] = list(e.placeholders or ())
             # the rgb source is always recorded: it defines total_frames / frame_size
             if self.rgb_source == 'video':
                 info['filename'] = osp.join(self.data_prefix['video'], vid + self.video_ext)

@@ -30,7 +30,9 @@ each field that changed (and the first sample id that moved).
 Shards are written to a temporary file and renamed; its digest is written next. A resumed run
 checks every finished shard (:func:`verify_shard`: it opens, holds the expected samples, shapes
 and finite values, and matches its digest) and rewrites the ones that do not; non-finite
-outputs are refused when written and when read, naming the shard. Bytes per sample-view: ``2 · Σ_heads C`` for the logits plus the view's
+outputs are refused when written and when read, naming the shard.
+
+Bytes per sample-view: ``2 · Σ_heads C`` for the logits plus the view's
 JSON (about 150–250 bytes; gzip-compressed in the file). EPIC-100 (97 verbs + 300 nouns):
 794 bytes of logits per sample-view.
 """

@@ -7,8 +7,8 @@ collected with its row); JSON records use ``pydantic`` (nested records, typed fi
 error location path per failure). Importing this package imports both libraries (~1 s): the
 readers import it when they first read a file, not when the plugin is imported.
 """
+from . import charades, epic, frame_list, ssv2  # importing them registers the schemas
 from .base import REGISTRY, AnnotationError, validate_records, validate_table
-from . import charades, epic, frame_list, ssv2  # noqa: E402  (importing registers them)
 
 __all__ = ['AnnotationError', 'REGISTRY', 'validate_records', 'validate_table', 'charades',
            'epic', 'frame_list', 'ssv2']

@@ -321,5 +321,3 @@ REGISTRY: Dict[str, dict] = {}
 def register(name: str, obj, reader: str, files: str, warn=None) -> None:
     """Record a schema for the generated documentation."""
     REGISTRY[name] = dict(schema=obj, reader=reader, files=files, warn=warn)
-
-

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import (is_int_list, is_missing, is_integer, is_name, is_str_list, is_timestamp, literal_list,
-                   register, timestamp_seconds)
+from .base import (is_int_list, is_integer, is_missing, is_name, is_str_list, is_timestamp,
+                   literal_list, register, timestamp_seconds)
 
 
 def _each(fn, error, description=None):

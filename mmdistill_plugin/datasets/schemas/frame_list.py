@@ -29,8 +29,8 @@ def frame_list_schema(num_classes: Optional[int] = None,
     count = 'zero or more labels' if multi_class else 'exactly one label'
     return pa.DataFrameSchema(
         {
-            'name': pa.Column(None, unique=True, description=(
-                'the video folder (relative to `data_prefix[m]`); unique in the list')),
+            'name': pa.Column(None, description=(
+                'the video folder (relative to `data_prefix[m]`)')),
             'total_frames': pa.Column(None, pa.Check(
                 lambda v: is_integer(v) and int(v) >= 1, element_wise=True, ignore_na=False,
                 error='is not a frame count >= 1'), description='frames in the folder'),
@@ -42,6 +42,13 @@ def frame_list_schema(num_classes: Optional[int] = None,
         name='Rawframe list')
 
 
+#: kept with a warning: MMAction2's own rawframe test lists repeat a folder on purpose (each line
+#: is a sample), but a repeated line in a dataset list usually is a concatenation mistake
+FRAME_LIST_WARNINGS = pa.DataFrameSchema(
+    {'name': pa.Column(None, unique=True)},
+    name='Rawframe list (warnings)')
+
 register('Rawframe lists', frame_list_schema(num_classes=None, multi_class=True),
          reader='`MultimodalFrameListDataset`',
-         files='`<name> <total_frames> <label> ...` lists (DMCL, MML, Charades lists)')
+         files='`<name> <total_frames> <label> ...` lists (DMCL, MML, Charades lists)',
+         warn=FRAME_LIST_WARNINGS)
