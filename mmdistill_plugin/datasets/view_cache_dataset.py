@@ -36,6 +36,8 @@ class ViewCacheDataset:
 
     #: the HDF5 group the subclass reads (``'logits'`` or ``'tokens'``)
     group = 'logits'
+    #: the wrapped set's sample ids in order (checked against each row's stored id)
+    _ids = None
 
     def __init__(self, dataset: dict, cache: str) -> None:
         cfg = copy.deepcopy(dict(dataset))
@@ -71,7 +73,8 @@ class ViewCacheDataset:
         if view is None:
             view = int(np.random.randint(self.reader.views))
         try:
-            stored, arrays = self.reader.get(idx, view, sample_id=self._ids[idx])
+            check = {} if self._ids is None else dict(sample_id=self._ids[idx])
+            stored, arrays = self.reader.get(idx, view, **check)
             return self.pack(idx, view, self.dataset.get_data_info(idx), stored, arrays)
         except Exception as err:  # name the sample, as the wrapped dataset does
             named = name_sample_error(err, sample_prefix(sample_info(self.dataset, idx), idx))
