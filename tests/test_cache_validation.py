@@ -8,13 +8,14 @@ import h5py
 import numpy as np
 import pytest
 import torch
-
 from e2e_utils import generate_tiny_toy
+from test_feature_cache import TEACHER
+from test_feature_cache import _tool as features_tool
+from test_feature_cache import frozen_teacher_cfg
+from test_teacher_cache import STUDENT, _cwd, _tool, cached_cfg, save_teacher, write_cache
+
 from mmaction.registry import DATASETS, MODELS
 from mmdistill_plugin.utils import teacher_cache as tc
-from test_feature_cache import TEACHER, frozen_teacher_cfg
-from test_feature_cache import _tool as features_tool
-from test_teacher_cache import STUDENT, _cwd, _tool, cached_cfg, save_teacher, write_cache
 
 
 @pytest.fixture(scope='module')

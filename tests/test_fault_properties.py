@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from mmengine.dataset import BaseDataset
 from hypothesis import strategies as st
+from mmengine.dataset import BaseDataset
 from scipy.io import wavfile
 
 from mmaction.registry import DATASETS, TRANSFORMS

@@ -4,12 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
-
 from e2e_utils import REPO
+
 from mmdistill_plugin.datasets.epic_kitchens import (read_class_names, read_epic_annotations,
                                                      read_epic_sounds)
-from mmdistill_plugin.datasets.schemas import AnnotationError, validate_records
+from mmdistill_plugin.datasets.schemas import AnnotationError
 from mmdistill_plugin.datasets.schemas import docs as schema_docs
+from mmdistill_plugin.datasets.schemas import validate_records
 from mmdistill_plugin.datasets.schemas.ssv2 import SSV2_ENTRIES, SSV2_LABELS
 from mmdistill_plugin.datasets.something_something import load_box_annotations
 
@@ -61,6 +62,7 @@ def test_real_charades_csv_validates_and_logs_its_reversed_actions(
     import sys
     sys.path.insert(0, str(REPO / 'tools' / 'data'))
     import charades_to_list
+
     from mmdistill_plugin.datasets.transforms import _utils
     seen = []
     monkeypatch.setattr(_utils, '_WARNED', set())

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from e2e_utils import REPO
 from mmengine.dataset import pseudo_collate
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from scipy.io import wavfile
 from torch.utils.data import DataLoader
 
-from e2e_utils import REPO
 from mmaction.registry import DATASETS, TRANSFORMS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.datasets.schemas import AnnotationError

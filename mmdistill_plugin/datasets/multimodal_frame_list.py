@@ -7,7 +7,6 @@ from mmengine.dataset import BaseDataset
 
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-
 from .transforms._utils import check_frame_template
 
 DEFAULT_TMPL = dict(rgb='img_{:05d}.jpg', depth='{:05d}.png', flow='{}_{:05d}.jpg')

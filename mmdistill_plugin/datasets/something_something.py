@@ -10,9 +10,8 @@ from mmengine.dataset import BaseDataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .sample_errors import SampleNamingMixin
-from .transforms._utils import (check_frame_template, local_path, read_image, read_text,
-                                warn_once)
 from .schemas.base import loc_text
+from .transforms._utils import check_frame_template, local_path, read_image, read_text, warn_once
 from .transforms.loading import valid_box
 
 

@@ -6,9 +6,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmaction.registry import DATASETS
-from ..utils.teacher_cache import (TeacherCacheReader, check_stamps, dataset_fingerprint,
-                                   sample_ids)
-from ..utils.teacher_cache import code_fingerprint, pipeline_fingerprint
+from ..utils.teacher_cache import (TeacherCacheReader, check_stamps, code_fingerprint,
+                                   dataset_fingerprint, pipeline_fingerprint, sample_ids)
 from .sample_errors import name_sample_error, sample_info, sample_prefix
 from .transforms.view import insert_view_frame_indices
 

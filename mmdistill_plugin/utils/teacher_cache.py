@@ -165,7 +165,6 @@ def code_fingerprint() -> dict:
     """The teacher-side code version: plugin and MMAction2 versions and the SHA-256 of the
     plugin's teacher-side sources (:data:`TEACHER_SIDE_CODE`)."""
     import mmaction
-
     import mmdistill_plugin
     root = osp.dirname(osp.abspath(mmdistill_plugin.__file__))
     h = hashlib.sha256()
