@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 # Adapted from MMAction2 1.1.0 tools/ (same command line); builds the runner with
-# tools/runner_utils.build_runner for a clear custom_imports error.
+# tools/runner_utils.build_runner for a clear custom_imports error. ``build(argv)`` is the whole
+# command line up to the runner: the tests train in-process through it (tests/e2e_utils.py).
 import argparse
 import os
 import os.path as osp
@@ -9,7 +10,7 @@ from mmengine.config import Config, DictAction
 from runner_utils import build_runner, register_config_scope
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a action recognizer')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -59,7 +60,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
 
@@ -124,8 +125,9 @@ def merge_args(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
+def build(argv=None):
+    """The runner ``tools/train.py ARGV`` trains (``argv``: its arguments; ``None``: sys.argv)."""
+    args = parse_args(argv)
 
     register_config_scope()  # `_base_ = ['mmdistill_plugin::...']` in CONFIG
     cfg = Config.fromfile(args.config)
@@ -134,10 +136,15 @@ def main():
     cfg = merge_args(cfg, args)
 
     # build the runner from config
-    runner = build_runner(cfg)
+    return build_runner(cfg)
+
+
+def main(argv=None):
+    runner = build(argv)
 
     # start training
     runner.train()
+    return runner
 
 
 if __name__ == '__main__':
