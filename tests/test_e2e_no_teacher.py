@@ -1,25 +1,27 @@
 """A distilled student is tested, analysed and exported from its own checkpoint alone.
 
 The toy student config names its teacher (``work_dirs/toy_teacher_epic``); here that directory
-does not exist, as on a machine that only received the student checkpoint.
+does not exist, as on a machine that only received the student checkpoint. ``tools/test.py`` and
+the missing-modality evaluation run in-process, the export as a real process.
 """
 import pytest
 import torch
-from e2e_utils import REPO, generate_tiny_toy, run_tool
+from conftest import link_toy
+from e2e_utils import REPO, call_tool, load_tool, run_tool, tools_test_in_process
 
 CFG = REPO / 'configs/karmma/toy/student_epic.py'
 NO_WORKERS = ['test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
 
 
 @pytest.fixture(scope='module')
-def student_ckpt(tmp_path_factory):
+def student_ckpt(tmp_path_factory, toy_data):
     """A student checkpoint as training writes it (``student.*`` keys), without training."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mmaction.registry import MODELS
     root = tmp_path_factory.mktemp('no_teacher')
-    generate_tiny_toy(root)
+    link_toy(root, toy_data)
     cfg = Config.fromfile(CFG)
     init_default_scope('mmaction')
     torch.manual_seed(0)
@@ -33,16 +35,17 @@ def student_ckpt(tmp_path_factory):
 
 def test_tools_test_without_teacher_checkpoint(student_ckpt):
     root, ckpt = student_ckpt
-    out = run_tool([REPO / 'tools/test.py', CFG, ckpt, '--work-dir', 'work_dirs/t',
-                    '--cfg-options', *NO_WORKERS], cwd=root)
+    out = tools_test_in_process([CFG, ckpt, '--work-dir', 'work_dirs/t', '--cfg-options',
+                                 *NO_WORKERS], cwd=root)
     log = out.stdout + out.stderr
     assert 'action_top1' in log and 'can not be found' not in log
 
 
 def test_missing_modality_eval_without_teacher_checkpoint(student_ckpt):
     root, ckpt = student_ckpt
-    out = run_tool([REPO / 'tools/analysis/missing_modality_eval.py', '--model', 'KARMMA_S', CFG,
-                    ckpt, '--work-dir', 'work_dirs/mm', '--cfg-options', *NO_WORKERS], cwd=root)
+    out = call_tool(load_tool('tools/analysis/missing_modality_eval.py').main,
+                    ['--model', 'KARMMA_S', CFG, ckpt, '--work-dir', 'work_dirs/mm',
+                     '--cfg-options', *NO_WORKERS], cwd=root)
     assert 'V+F+A' in out.stdout and 'KARMMA_S' in out.stdout
 
 

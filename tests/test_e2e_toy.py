@@ -1,4 +1,10 @@
-"""The toy jobs through the real tools (train, resume, test, distributed) on a tiny toy set."""
+"""The toy jobs through the real tools (train, resume, test, distributed) on a tiny toy set.
+
+The teacher is the session's (``toy_teacher_epic``); training, resuming and one of the two
+tests run ``tools/train.py`` / ``tools/test.py``'s code in-process. Real processes: one
+``tools/test.py``, the custom_imports error of a fresh interpreter, ``tools/dist_train.sh``
+(``tests/test_faults.py`` kills and resumes a real ``tools/train.py``).
+"""
 import glob
 import os.path as osp
 import re
@@ -6,18 +12,11 @@ import sys
 
 import pytest
 import torch
-from e2e_utils import REPO, SHORT, generate_tiny_toy, run_tool
+from e2e_utils import REPO, SHORT, run_tool, tools_test_in_process, train_in_process
 from mmengine.fileio import load
 
 TRAIN = REPO / 'tools/train.py'
 TEST = REPO / 'tools/test.py'
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('toy_run')
-    generate_tiny_toy(root)
-    return root
 
 
 def metrics_of(output):
@@ -27,19 +26,12 @@ def metrics_of(output):
     return {k: float(v) for k, v in re.findall(r'(\w+_top\d|top\d): ([0-9.]+)', lines[-1])}
 
 
-@pytest.fixture(scope='module')
-def teacher_run(toy_root):
-    run_tool([TRAIN, REPO / 'configs/karmma/toy/teacher_epic.py', '--work-dir',
-              'work_dirs/toy_teacher_epic', '--seed', '0', '--cfg-options',
-              'train_cfg.max_epochs=1', *SHORT], cwd=toy_root)
-    return toy_root / 'work_dirs/toy_teacher_epic'
-
-
-def test_student_trains_resumes_and_tests(toy_root, teacher_run):
+def test_student_trains_resumes_and_tests(toy_workspace_with_teacher):
+    toy_root = toy_workspace_with_teacher
     cfg = REPO / 'configs/karmma/toy/student_epic.py'
     wd = 'work_dirs/toy_student_epic'
-    out = run_tool([TRAIN, cfg, '--work-dir', wd, '--seed', '0', '--cfg-options',
-                    'train_cfg.max_epochs=1', *SHORT], cwd=toy_root)
+    out = train_in_process([cfg, '--work-dir', wd, '--seed', '0', '--cfg-options',
+                            'train_cfg.max_epochs=1', *SHORT], cwd=toy_root)
     log = out.stdout + out.stderr
     assert 'loss_kd' in log and 'loss_cls' in log
     assert 'action_top1' in log
@@ -49,21 +41,23 @@ def test_student_trains_resumes_and_tests(toy_root, teacher_run):
                          for k in state), 'teacher weights leaked into the student checkpoint'
 
     # --resume continues from epoch 1; the teacher comes from its own checkpoint again.
-    out = run_tool([TRAIN, cfg, '--work-dir', wd, '--resume', '--cfg-options',
-                    'train_cfg.max_epochs=2', *SHORT], cwd=toy_root)
+    out = train_in_process([cfg, '--work-dir', wd, '--resume', '--cfg-options',
+                            'train_cfg.max_epochs=2', *SHORT], cwd=toy_root)
     log = out.stdout + out.stderr
     assert 'resumed epoch: 1' in log, log[-3000:]
     assert 'Epoch(train)   [1]' not in log and 'Epoch(train) [2]' in log
     assert (toy_root / wd / 'epoch_2.pth').exists()
 
-    # tools/test.py loads the student checkpoint; modalities can be dropped from the CLI.
+    # tools/test.py (a real process) loads the student checkpoint; modalities can be dropped
+    # from the CLI (in-process).
     out = run_tool([TEST, cfg, toy_root / wd / 'epoch_2.pth', '--work-dir', 'work_dirs/t',
                     '--dump', 'full.pkl'], cwd=toy_root)
     full = metrics_of(out.stdout + out.stderr)
     assert set(full) >= {'verb_top1', 'noun_top1', 'action_top1', 'action_top5'}
-    out = run_tool([TEST, cfg, toy_root / wd / 'epoch_2.pth', '--work-dir', 'work_dirs/t',
-                    '--dump', 'rgb_only.pkl', '--cfg-options',
-                    "model.student.test_cfg.drop_modalities=['flow','audio']"], cwd=toy_root)
+    out = tools_test_in_process([cfg, toy_root / wd / 'epoch_2.pth', '--work-dir', 'work_dirs/t',
+                                 '--dump', 'rgb_only.pkl', '--cfg-options',
+                                 "model.student.test_cfg.drop_modalities=['flow','audio']"],
+                                cwd=toy_root)
     assert set(metrics_of(out.stdout + out.stderr)) == set(full)
     # ... and really drops them: the student's scores change on every sample (the metrics are
     # computed from these scores; on 5 toy samples the rounded accuracies may coincide).
@@ -74,7 +68,8 @@ def test_student_trains_resumes_and_tests(toy_root, teacher_run):
     assert ((full_scores - rgb_scores).abs().amax(1) > 1e-6).all()
 
 
-def test_missing_plugin_import_says_custom_imports(toy_root, tmp_path):
+def test_missing_plugin_import_says_custom_imports(toy_workspace, tmp_path):
+    toy_root = toy_workspace
     cfg = tmp_path / 'no_plugin.py'
     cfg.write_text(f"_base_ = ['{REPO}/configs/karmma/toy/baseline_epic.py']\n"
                    "custom_imports = dict(_delete_=True, imports=[], allow_failed_imports=False)\n")
@@ -83,7 +78,8 @@ def test_missing_plugin_import_says_custom_imports(toy_root, tmp_path):
     assert 'custom_imports' in out.stderr and 'mmdistill_plugin' in out.stderr
 
 
-def test_dist_train_two_processes_on_cpu(toy_root):
+def test_dist_train_two_processes_on_cpu(toy_workspace):
+    toy_root = toy_workspace
     out = run_tool(['-c', 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))',
                     'bash', REPO / 'tools/dist_train.sh',
                     REPO / 'configs/karmma/toy/baseline_epic.py',
@@ -96,7 +92,8 @@ def test_dist_train_two_processes_on_cpu(toy_root):
 
 
 @pytest.mark.parametrize('name', ['teacher', 'student'])
-def test_toy_ssv2_pipelines_load_every_modality(toy_root, name, monkeypatch):
+def test_toy_ssv2_pipelines_load_every_modality(toy_workspace, name, monkeypatch):
+    toy_root = toy_workspace
     from mmengine.config import Config
 
     from mmaction.registry import DATASETS

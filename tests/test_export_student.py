@@ -12,6 +12,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
 from tiny_models import tiny_swin
 
+from e2e_utils import call_tool
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
@@ -73,8 +74,9 @@ def write_distill_config(tmp_path, teacher_ckpt, ann):
 
 
 def run_export(*args):
-    return subprocess.run([sys.executable, str(REPO / 'tools' / 'export_student.py'), *args],
-                          cwd=REPO, capture_output=True, text=True)
+    """``tools/export_student.py ARGS`` in-process (its ``main``; tests/test_e2e_no_teacher.py
+    runs it as a process)."""
+    return call_tool(export_student.main, args, cwd=REPO)
 
 
 def test_round_trip_plain_recognizer3d(tmp_path):

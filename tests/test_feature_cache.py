@@ -1,7 +1,8 @@
 """Cached frozen-extractor tokens: the KARMMA teacher trains its fusion block without backbones."""
 import pytest
 import torch
-from e2e_utils import REPO, generate_tiny_toy
+from conftest import link_toy
+from e2e_utils import REPO
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
@@ -33,9 +34,9 @@ def frozen_teacher_cfg():
 
 
 @pytest.fixture(scope='module')
-def features(tmp_path_factory):
+def features(tmp_path_factory, toy_data):
     root = tmp_path_factory.mktemp('feature_cache')
-    generate_tiny_toy(root)
+    link_toy(root, toy_data)
     torch.manual_seed(3)
     model = MODELS.build(frozen_teacher_cfg().model)
     ckpt = root / 'teacher.pth'

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO
-from e2e_utils import SHORT, generate_tiny_toy, run_tool
+from e2e_utils import SHORT, call_tool, load_tool, train_in_process
 from mmengine.config import Config
 from mmengine.structures import LabelData
 
@@ -205,20 +205,21 @@ def test_toy_multi_label_mml_step_is_finite_and_learns():
     assert model.members.flow.backbone.conv1.conv.weight.grad.abs().sum() > 0
 
 
-def test_toy_charades_trains_end_to_end(tmp_path):
-    """Toy list → stage 1 (2 RGB, BCE) → reduced MML (Fig. 2: RGB + flow from stage 1)."""
-    generate_tiny_toy(tmp_path)
-    run_tool([REPO / 'tools/data/charades_to_list.py', '--toy-from-sthv2', 'data/toy/sthv2'],
-             cwd=tmp_path)
+def test_toy_charades_trains_end_to_end(toy_workspace_copy):
+    """Toy list → stage 1 (2 RGB, BCE) → reduced MML (Fig. 2: RGB + flow from stage 1).
+    (The tools run in-process; the list is written into a private copy of the toy data.)"""
+    tmp_path = toy_workspace_copy
+    call_tool(load_tool('tools/data/charades_to_list.py').main,
+              ['--toy-from-sthv2', 'data/toy/sthv2'], cwd=tmp_path)
     lines = (tmp_path / 'data/toy/sthv2/annotations/charades_train.txt').read_text().split('\n')
     assert any(len(line.split()) == 4 for line in lines)  # some videos have two labels
-    run_tool([REPO / 'tools/train.py', TOY / 'charades_rgb.py', '--cfg-options',
-              'train_cfg.max_epochs=1', *SHORT], cwd=tmp_path)
-    proc = run_tool([REPO / 'tools/train.py', TOY / 'charades_mml.py', '--cfg-options',
-                     'train_cfg.max_epochs=1',
-                     'model.member_init.rgb.checkpoint=work_dirs/charades_rgb',
-                     'model.member_init.flow.checkpoint=work_dirs/charades_rgb', *SHORT],
-                    cwd=tmp_path)
+    train_in_process([TOY / 'charades_rgb.py', '--cfg-options', 'train_cfg.max_epochs=1',
+                      *SHORT], cwd=tmp_path)
+    proc = train_in_process([TOY / 'charades_mml.py', '--cfg-options',
+                             'train_cfg.max_epochs=1',
+                             'model.member_init.rgb.checkpoint=work_dirs/charades_rgb',
+                             'model.member_init.flow.checkpoint=work_dirs/charades_rgb', *SHORT],
+                            cwd=tmp_path)
     log = proc.stdout + proc.stderr
     assert "inflated ['backbone.conv1.conv.weight']" in log
     assert 'flow.loss_kd' in log and 'fused_mAP' in log

@@ -6,12 +6,14 @@ Real frames, real Something-Else boxes, flow extracted from the frames by
 too slow for CPU tests); the data path is the one a user runs on their own SSv2 copy:
 
     python tools/train.py configs/karmma/teacher_ssv2.py   # data/sthv2 in the layout of sthv2.py
+
+The tools (flow extraction, train, test) run in-process (``e2e_utils``).
 """
 import csv
 import json
 
 import pytest
-from e2e_utils import REPO, SHORT, run_tool
+from e2e_utils import REPO, SHORT, call_tool, load_tool, tools_test_in_process, train_in_process
 
 
 def dataset_options(prefix, root, shared):
@@ -39,10 +41,10 @@ def real_root(tmp_path_factory):
             placeholders = boxes[vid][0]['gt_placeholders']
             clips.append(dict(id=vid, template=row['template'], placeholders=placeholders,
                               label=row['template'].replace('[something]', placeholders[0])))
-            run_tool([REPO / 'tools/data/extract_flow.py', '--input',
-                      shared / 'something_else' / 'videos' / vid, '--out-dir',
-                      root / 'flow' / vid, '--algorithm', 'farneback', '--new-short', '64'],
-                     cwd=root)
+            out = call_tool(load_tool('tools/data/extract_flow.py').main, [
+                '--input', shared / 'something_else' / 'videos' / vid, '--out-dir',
+                root / 'flow' / vid, '--algorithm', 'farneback', '--new-short', '64'], cwd=root)
+            assert out.result == 0, out.log[-3000:]  # the script's exit status
     (root / 'annotations').mkdir()
     (root / 'annotations' / 'clips.json').write_text(json.dumps(clips))
     return root, shared, {c['id']: int(row) for c, row in zip(
@@ -75,17 +77,19 @@ def test_teacher_and_student_train_and_test_on_real_clips(real_root):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         data += dataset_options(f'{loader}.dataset', root, shared)
     common = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=2', *SHORT, *data]
-    run_tool([REPO / 'tools/train.py', REPO / 'configs/karmma/toy/teacher_ssv2.py',
-              '--work-dir', 'work_dirs/toy_teacher_ssv2', '--cfg-options',
-              'model.cls_head.num_classes=174', *common], cwd=root)
-    out = run_tool([REPO / 'tools/train.py', REPO / 'configs/karmma/toy/student_ssv2.py',
-                    '--work-dir', 'work_dirs/toy_student_ssv2', '--cfg-options',
-                    'model.student.cls_head.num_classes=174',
-                    'model.teacher.cls_head.num_classes=174', *common], cwd=root)
+    train_in_process([REPO / 'configs/karmma/toy/teacher_ssv2.py',
+                      '--work-dir', 'work_dirs/toy_teacher_ssv2', '--cfg-options',
+                      'model.cls_head.num_classes=174', *common], cwd=root)
+    out = train_in_process([REPO / 'configs/karmma/toy/student_ssv2.py',
+                            '--work-dir', 'work_dirs/toy_student_ssv2', '--cfg-options',
+                            'model.student.cls_head.num_classes=174',
+                            'model.teacher.cls_head.num_classes=174', *common], cwd=root)
     log = out.stdout + out.stderr
     assert 'loss_kd' in log and 'top1:' in log
-    out = run_tool([REPO / 'tools/test.py', REPO / 'configs/karmma/toy/student_ssv2.py',
-                    root / 'work_dirs/toy_student_ssv2/epoch_1.pth', '--work-dir', 'work_dirs/t',
-                    '--cfg-options', 'model.student.cls_head.num_classes=174',
-                    'model.teacher.cls_head.num_classes=174', *SHORT, *data], cwd=root)
+    out = tools_test_in_process([REPO / 'configs/karmma/toy/student_ssv2.py',
+                                 root / 'work_dirs/toy_student_ssv2/epoch_1.pth', '--work-dir',
+                                 'work_dirs/t', '--cfg-options',
+                                 'model.student.cls_head.num_classes=174',
+                                 'model.teacher.cls_head.num_classes=174', *SHORT, *data],
+                                cwd=root)
     assert 'mean_class_accuracy' in out.stdout + out.stderr

@@ -7,7 +7,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from e2e_utils import REPO, generate_tiny_toy
+from conftest import link_toy
+from e2e_utils import REPO
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
@@ -57,9 +58,9 @@ def write_cache(root, ckpt, out='cache', views=2, shard_size=4, extra=()):
 
 
 @pytest.fixture(scope='module')
-def cache(tmp_path_factory):
+def cache(tmp_path_factory, toy_data):
     root = tmp_path_factory.mktemp('teacher_cache')
-    generate_tiny_toy(root)
+    link_toy(root, toy_data)
     ckpt = save_teacher(root, seed=1)
     return root, ckpt, write_cache(root, ckpt)
 

@@ -107,12 +107,11 @@ def test_errors_name_the_file(tmp_path):
 
 # ------------------------------------------------------------------ toy generator
 @pytest.fixture(scope='module')
-def toy(tmp_path_factory):
-    root = tmp_path_factory.mktemp('toy')
-    a, b = root / 'a', root / 'b'
-    gen.generate(str(a), seed=0, scale='tiny', workers=1, verbose=False)
+def toy(tmp_path_factory, toy_data):
+    """The session's toy data (seed 0, tiny, one worker) and the same made by two workers."""
+    b = tmp_path_factory.mktemp('toy') / 'b'
     gen.generate(str(b), seed=0, scale='tiny', workers=2, verbose=False)
-    return a, b
+    return toy_data, b
 
 
 def _rows(path):
