@@ -1,5 +1,6 @@
-"""Shared test fixtures. The expensive ones are built once per test session and shared by
-every test (and every pytest-xdist worker), read-only:
+"""Shared test fixtures. The suite runs in parallel with pytest-xdist (``pytest tests -n 2``, as
+``.ci/run``) or serially (``pytest tests``). The expensive fixtures are built once per test
+session and shared by every test (and every xdist worker), read-only:
 
 - ``toy_data``: the tiny toy datasets (``epic/``, ``sthv2/``), generated once.
 - ``toy_workspace``: a fresh folder per test with ``data/toy`` linked to ``toy_data``; run the
@@ -55,6 +56,12 @@ def _memoize_config_formatting():
 
 
 _memoize_config_formatting()
+
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # pytest-xdist workers (``-n 2``) share the cores: one intra-op thread each, as the tools run
+    # by ``e2e_utils.run_tool`` (OMP_NUM_THREADS=1)
+    import torch
+    torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / 'shared' / 'data'
