@@ -1,5 +1,5 @@
-"""Shared test fixtures. The suite runs in parallel with pytest-xdist (``pytest tests -n 2``, as
-``.ci/run``) or serially (``pytest tests``). The expensive fixtures are built once per test
+"""Shared test fixtures. The suite runs in parallel with pytest-xdist (``pytest tests -n 2 --dist
+worksteal``, as ``.ci/run``) or serially (``pytest tests``). The expensive fixtures are built once per test
 session and shared by every test (and every xdist worker), read-only:
 
 - ``toy_data``: the tiny toy datasets (``epic/``, ``sthv2/``), generated once.
