@@ -1,6 +1,6 @@
-"""Shared test fixtures. The suite runs in parallel with pytest-xdist (``pytest tests -n 2 --dist
-worksteal``, as ``.ci/run``) or serially (``pytest tests``). The expensive fixtures are built once per test
-session and shared by every test (and every xdist worker), read-only:
+"""Shared test fixtures. The suite runs in parallel with pytest-xdist (as ``.ci/run``:
+``pytest tests -n 2 --dist worksteal``) or serially (``pytest tests``). The expensive fixtures
+are built once per test session and shared by every test (and every xdist worker), read-only:
 
 - ``toy_data``: the tiny toy datasets (``epic/``, ``sthv2/``), generated once.
 - ``toy_workspace``: a fresh folder per test with ``data/toy`` linked to ``toy_data``; run the

@@ -5,10 +5,9 @@ import os
 
 import pytest
 import torch
-from mmengine.logging import MessageHub, MMLogger, print_log
-
 from conftest import _built_once
 from e2e_utils import call_tool, isolated_run
+from mmengine.logging import MessageHub, MMLogger, print_log
 
 
 def test_isolated_run_restores_global_state(tmp_path):

@@ -7,12 +7,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from e2e_utils import call_tool
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmengine.structures import LabelData
 from tiny_models import tiny_swin
 
-from e2e_utils import call_tool
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
