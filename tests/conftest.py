@@ -2,7 +2,8 @@
 ``pytest tests -n 2 --dist worksteal``) or serially (``pytest tests``). The expensive fixtures
 are built once per test session and shared by every test (and every xdist worker), read-only:
 
-- ``toy_data``: the tiny toy datasets (``epic/``, ``sthv2/``), generated once.
+- ``toy_data``: the tiny toy datasets (``epic/``, ``sthv2/``), generated once;
+  ``toy_data_sthv2_64``: the same with 64-px SSv2 videos (what decord decodes).
 - ``toy_workspace``: a fresh folder per test with ``data/toy`` linked to ``toy_data``; run the
   toy configs (``configs/*/toy/*.py``, which read ``data/toy``) with it as the cwd.
 - ``toy_workspace_copy``: the same with a private copy of the toy data, for tests that change it.
@@ -154,6 +155,17 @@ def toy_data(tmp_path_factory, request):
     gen = load_tool('tools/data/generate_toy_dataset.py')
     return _built_once(tmp_path_factory, request, 'toy_data', lambda d: gen.generate(
         str(d), seed=0, scale='tiny', workers=1, verbose=False))
+
+
+@pytest.fixture(scope='session')
+def toy_data_sthv2_64(tmp_path_factory, request):
+    """``toy_data`` with 64-px SSv2 videos (``sthv2_size=64``): decord decodes these mp4v files
+    exactly (it fails on the default 48-px rows), for MMAction2's video pipeline. Generated once
+    per session; read-only."""
+    from e2e_utils import load_tool
+    gen = load_tool('tools/data/generate_toy_dataset.py')
+    return _built_once(tmp_path_factory, request, 'toy_data_sthv2_64', lambda d: gen.generate(
+        str(d), seed=0, scale='tiny', workers=1, verbose=False, sthv2_size=64))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from e2e_utils import generate_tiny_toy
+from conftest import link_toy
 from test_feature_cache import TEACHER
 from test_feature_cache import _tool as features_tool
 from test_feature_cache import frozen_teacher_cfg
@@ -19,9 +19,8 @@ from mmdistill_plugin.utils import teacher_cache as tc
 
 
 @pytest.fixture(scope='module')
-def toy(tmp_path_factory):
-    root = tmp_path_factory.mktemp('cache_validation')
-    generate_tiny_toy(root)
+def toy(tmp_path_factory, toy_data):
+    root = link_toy(tmp_path_factory.mktemp('cache_validation'), toy_data)
     ckpt = save_teacher(root, seed=1)
     return root, ckpt, write_cache(root, ckpt)  # 8 samples, 2 views, 2 shards of 4
 

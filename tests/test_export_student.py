@@ -237,17 +237,10 @@ def ssv2_rgb_distill_config(tmp_path, toy, teacher_ckpt):
 
 
 @pytest.fixture(scope='module')
-def toy_sthv2(tmp_path_factory):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'generate_toy_dataset', REPO / 'tools' / 'data' / 'generate_toy_dataset.py')
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    root = tmp_path_factory.mktemp('toy')
-    # 64 px: decord decodes these mp4v videos exactly (it pads 48-px rows and fails)
-    gen.generate(str(root), seed=0, scale='tiny', workers=1, datasets=('sthv2', ),
-                 verbose=False, sthv2_size=64)
-    return root
+def toy_sthv2(toy_data_sthv2_64):
+    """The session's tiny toy data with 64-px SSv2 videos: decord decodes these mp4v videos
+    exactly (it pads 48-px rows and fails)."""
+    return toy_data_sthv2_64
 
 
 def test_rgb_student_exports_plain_mmaction2_pipeline(tmp_path, toy_sthv2):

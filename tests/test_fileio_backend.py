@@ -1,7 +1,6 @@
 """Datasets and loaders read every file through ``mmengine.fileio`` with ``backend_args``:
 a counting backend registered here sees each annotation / frame / flow / wav / video access,
 and the samples equal those of the default (local) backend."""
-import importlib.util
 import os.path as osp
 from collections import Counter
 from pathlib import Path
@@ -54,14 +53,9 @@ COUNTING = dict(backend='counting_test')
 
 
 @pytest.fixture(scope='module')
-def toy(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location(
-        'generate_toy_dataset', REPO / 'tools' / 'data' / 'generate_toy_dataset.py')
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    root = tmp_path_factory.mktemp('toy')
-    gen.generate(str(root), seed=0, scale='tiny', workers=1, verbose=False)
-    return root
+def toy(toy_data):
+    """The session's tiny toy data (seed 0), read-only."""
+    return toy_data
 
 
 def _epic(root, backend_args):

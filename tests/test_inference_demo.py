@@ -10,14 +10,13 @@
 """
 import importlib.util
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import require_shared_data
+from conftest import link_toy, require_shared_data
+from e2e_utils import tools_test_in_process
 from mmengine.config import Config
 
 from mmaction.registry import MODELS
@@ -39,13 +38,10 @@ def demo_mp4():
 
 
 @pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    """The tiny toy SSv2 and EPIC sets (class names, annotation lists), as ``data/toy``."""
-    gen = load_script('tools/data/generate_toy_dataset.py', 'generate_toy_dataset')
-    root = tmp_path_factory.mktemp('toy_project')
-    gen.generate(str(root / 'data' / 'toy'), seed=0, scale='tiny', workers=1,
-                 datasets=('sthv2', 'epic'), verbose=False, sthv2_size=64)
-    return root
+def toy_root(tmp_path_factory, toy_data_sthv2_64):
+    """The tiny toy SSv2 (64 px) and EPIC sets (class names, annotation lists), as ``data/toy``
+    (the session's, read-only)."""
+    return link_toy(tmp_path_factory.mktemp('toy_project'), toy_data_sthv2_64)
 
 
 def random_distill_checkpoint(cfg, path, seed=0):
@@ -88,17 +84,13 @@ def test_exported_rgb_student_inference_matches_tools_test(
     scores = demo_rgb.pred_scores(inference_recognizer(model, str(demo_mp4))).float()
     assert scores.shape == (6, ) and torch.isclose(scores.sum(), torch.tensor(1.0))
 
-    # tools/test.py on a one-video list holding the same clip
+    # tools/test.py (in-process: e2e_utils) on a one-video list holding the same clip
     (tmp_path / 'demo_list.txt').write_text(f'{demo_mp4.name} 0\n')
     dump = tmp_path / 'preds.pkl'
-    proc = subprocess.run(
-        [sys.executable, str(REPO / 'tools' / 'test.py'), str(out_cfg), str(out),
-         '--work-dir', str(tmp_path / 'work'), '--dump', str(dump), '--cfg-options',
+    tools_test_in_process(
+        [out_cfg, out, '--work-dir', tmp_path / 'work', '--dump', dump, '--cfg-options',
          f'test_dataloader.dataset.ann_file={tmp_path / "demo_list.txt"}',
-         f'test_dataloader.dataset.data_prefix.video={demo_mp4.parent}'],
-        cwd=tmp_path, capture_output=True, text=True, env={**__import__('os').environ,
-                                                           'OMP_NUM_THREADS': '1'})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+         f'test_dataloader.dataset.data_prefix.video={demo_mp4.parent}'], cwd=tmp_path)
     with open(dump, 'rb') as f:
         (entry, ) = pickle.load(f)
     tested = entry.get('pred_scores', {}).get('item', entry.get('pred_score'))
