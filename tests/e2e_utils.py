@@ -152,13 +152,15 @@ def isolated_run(cwd=None):
 class ToolRun:
     """What an in-process tool run gave: ``result`` (the tool's return value: the runner for
     ``train_in_process``, the metrics dict for ``tools_test_in_process``), its ``stdout`` (the
-    runner's log lines included) and ``stderr`` (with the warnings it raised), like
-    ``run_tool``'s."""
-
-    returncode = 0
+    runner's log lines included), ``stderr`` (with the warnings it raised) and ``returncode``,
+    like ``run_tool``'s."""
 
     def __init__(self, result, stdout, stderr):
         self.result, self.stdout, self.stderr = result, stdout, stderr
+        # the exit status of ``sys.exit(main())``: an int result is it (extract_flow.py), any
+        # other return is 0 (a failing tool raises)
+        int_result = isinstance(result, int) and not isinstance(result, bool)
+        self.returncode = result if int_result else 0
 
     @property
     def log(self):

@@ -44,6 +44,7 @@ def test_call_tool_captures_what_is_logged_before_any_runner(tmp_path):
 
     out = call_tool(tool, ['a', 1], cwd=tmp_path)
     assert out.result == 3 and "logged ['a', '1']" in out.stdout and 'printed' in out.stdout
+    assert out.returncode == 3  # what sys.exit(main()) would exit with
     assert MMLogger.get_current_instance().instance_name == 'an_earlier_test'
 
 

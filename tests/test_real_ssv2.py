@@ -44,7 +44,7 @@ def real_root(tmp_path_factory):
             out = call_tool(load_tool('tools/data/extract_flow.py').main, [
                 '--input', shared / 'something_else' / 'videos' / vid, '--out-dir',
                 root / 'flow' / vid, '--algorithm', 'farneback', '--new-short', '64'], cwd=root)
-            assert out.result == 0, out.log[-3000:]  # the script's exit status
+            assert out.returncode == 0, out.log[-3000:]
     (root / 'annotations').mkdir()
     (root / 'annotations' / 'clips.json').write_text(json.dumps(clips))
     return root, shared, {c['id']: int(row) for c, row in zip(

@@ -325,12 +325,16 @@ def run_tool(cmd, log, in_process=False):
 def _run_in_process(argv, log):
     import torch
     script = argv[0]
-    saved = (sys.argv[:], sys.path[:], os.getcwd(), torch.are_deterministic_algorithms_enabled())
+    saved = (sys.argv[:], sys.path[:], os.getcwd(), torch.are_deterministic_algorithms_enabled(),
+             torch.get_num_threads())
     rc, err = 0, None
     with open(log, 'w') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f), \
             plain_config_text(), _isolated_mmengine_globals():
         try:
             os.chdir(REPO)
+            # one intra-op thread, as the process run (OMP_NUM_THREADS=1): float sums split over
+            # other thread counts round differently, and the same seed must give the same weights
+            torch.set_num_threads(1)
             sys.argv = list(argv)
             sys.path[:0] = [str(REPO / osp.dirname(script)), str(REPO)]
             runpy.run_path(str(REPO / script), run_name='__main__')
@@ -346,6 +350,7 @@ def _run_in_process(argv, log):
             sys.argv[:], sys.path[:] = saved[0], saved[1]
             os.chdir(saved[2])
             torch.use_deterministic_algorithms(saved[3])
+            torch.set_num_threads(saved[4])
     return rc, err
 
 
