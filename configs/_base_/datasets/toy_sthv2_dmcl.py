@@ -65,7 +65,7 @@ def _toy_member(in_channels, mean, std, to_rgb=False):
         temporal_strides=(1, 2, 2), norm_eval=False, zero_init_residual=False)
     return dict(type='Recognizer3D', backbone=backbone,
                 cls_head=dict(type='I3DHead', num_classes=toy_num_classes, in_channels=64,
-                              spatial_type='avg', dropout_ratio=0.0, average_clips='prob'),
+                              spatial_type='avg', dropout_ratio=0.0, average_clips='score'),
                 data_preprocessor=dict(type='ActionDataPreprocessor', mean=mean, std=std,
                                        to_rgb=to_rgb, format_shape='NCTHW'))
 
@@ -88,5 +88,5 @@ toy_param_scheduler = [
          begin=toy_max_epochs * 0.1, end=toy_max_epochs, convert_to_iter_based=True),
 ]
 toy_default_hooks = dict(logger=dict(interval=10),
-                         checkpoint=dict(interval=5, max_keep_ckpts=1, save_best='fused_top1',
+                         checkpoint=dict(interval=5, max_keep_ckpts=1, save_best='rgb_top1',
                                          rule='greater'))

@@ -182,6 +182,64 @@ class MultimodalCenterCrop(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class MultimodalShiftedCenterCrop(MultimodalCenterCrop):
+    """A ``crop_size`` crop "around a randomly shifted center" (DMCL, dmcl.txt §4.2), the same
+    for every visual modality and the boxes.
+
+    The box is :class:`MultimodalCenterCrop`'s (MMAction2's ``CenterCrop`` placement,
+    ``left = (w − cw) // 2``) moved by ``(dx, dy)`` pixels of the reference frame and clipped to
+    stay inside it. With probability ``shift_prob`` the shift is drawn uniformly from the
+    integers of ``[−max_shift, max_shift]`` (``dx`` then ``dy``, numpy's global RNG), otherwise
+    it is ``(0, 0)``: the DMCL authors' released code resizes frames to 256², then with
+    probability 0.5 moves the 224² window's centre by ``U(−16, 16)`` px on each axis (the whole
+    slack of 256 − 224), else takes the centre. The shift is the view's ``crop_shift`` draw
+    (``[dx, dy]``, replayable, see :mod:`.view`); pixels and boxes are cut as in
+    :class:`MultimodalRandomResizedCrop`.
+
+    Args:
+        crop_size (int | tuple[int, int]): ``(w, h)`` of the crop in reference-frame pixels.
+        max_shift (int): largest shift of the centre per axis, pixels (>= 0).
+        shift_prob (float): probability of a shifted (rather than centred) crop, in [0, 1].
+
+    Writes ``crop_bbox`` (pixels of the reference frame), ``crop_quadruple``, ``img_shape``.
+
+    Raises:
+        ValueError: a negative ``max_shift`` or ``shift_prob`` outside [0, 1].
+    """
+
+    def __init__(self, crop_size: Union[int, Tuple[int, int]] = 224, max_shift: int = 16,
+                 shift_prob: float = 0.5) -> None:
+        super().__init__(crop_size)
+        if max_shift < 0 or not 0.0 <= shift_prob <= 1.0:
+            raise ValueError(f'max_shift must be >= 0 and shift_prob in [0, 1], got '
+                             f'max_shift={max_shift}, shift_prob={shift_prob}')
+        self.max_shift = int(max_shift)
+        self.shift_prob = float(shift_prob)
+
+    def _sample_shift(self) -> list:
+        if np.random.rand() >= self.shift_prob:
+            return [0, 0]
+        s = self.max_shift
+        return [int(np.random.randint(-s, s + 1)), int(np.random.randint(-s, s + 1))]
+
+    def transform(self, results: dict) -> dict:
+        h, w = _ref_shape(results)
+        results['img_shape'] = (h, w)
+        cw, ch = min(self.crop_size[0], w), min(self.crop_size[1], h)
+        dx, dy = draw(results, 'crop_shift', self._sample_shift)
+        left = int(np.clip((w - cw) // 2 + dx, 0, w - cw))
+        top = int(np.clip((h - ch) // 2 + dy, 0, h - ch))
+        bbox = (left, top, left + cw, top + ch)
+        _record_crop(results, bbox)
+        _crop_all(results, left / w, top / h, (left + cw) / w, (top + ch) / h)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'max_shift={self.max_shift}, shift_prob={self.shift_prob})')
+
+
+@TRANSFORMS.register_module()
 class MultimodalFlip(BaseTransform):
     """Horizontal flip with probability ``flip_ratio`` (one ``np.random.rand()`` draw per sample)
     of every visual modality and the boxes.
