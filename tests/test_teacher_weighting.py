@@ -113,9 +113,10 @@ def test_fit_teacher_weights_tool_refuses_a_teacher_that_is_not_an_ensemble():
     assert fit_teacher_weights.teacher_config(dict(type='DistillRecognizer', teacher=ens)) is ens
 
 
-def test_boxes_teacher_sees_full_frame_layouts_next_to_cropped_frames():
-    """The boxes member was trained on full-frame layouts; in the rgb+boxes pipelines the crop
-    leaves the boxes alone (crop_boxes=False), as the reference feeds its layout teacher."""
+def test_boxes_follow_the_crop_as_the_paper_says_or_stay_full_frame_as_the_reference():
+    """Paper: teacher and student see the same spatial crop, so the crop moves the boxes the
+    boxes member reads (boxes_follow_crop=True); crop_boxes=False keeps the full-frame layout
+    the boxes member was trained on (the reference code's choice)."""
     import numpy as np
     from mmengine.config import Config
 
@@ -136,10 +137,10 @@ def test_boxes_teacher_sees_full_frame_layouts_next_to_cropped_frames():
     cfgs = REPO / 'configs/mm2rgb'
     student = Config.fromfile(str(cfgs / 'student_rgb_flow_boxes_sthv2.py'))
     crop = next(t for t in student.train_dataloader.dataset.pipeline if 'Crop' in t['type'])
-    assert crop['crop_boxes'] is False
+    assert crop['crop_boxes'] is True and student.boxes_follow_crop is True
     teacher = Config.fromfile(str(cfgs / 'teacher_rgb_boxes_sthv2.py'))
     crop = next(t for t in teacher.val_dataloader.dataset.pipeline if 'Crop' in t['type'])
-    assert crop['crop_boxes'] is False
+    assert crop['crop_boxes'] is True
     omni = Config.fromfile(str(cfgs / 'omnivore_sthv2.py'))  # renders boxes into the crop
     crop = next(t for t in omni.train_dataloader.dataset.pipeline if 'Crop' in t['type'])
     assert crop['crop_boxes'] is True
