@@ -32,5 +32,6 @@ test_dataloader = dict(dataset=dict(_frame_dataset,
                                     data_prefix=_prefix, pipeline=_base_.test_pipeline,
                                     test_mode=True))
 # the deliverable is the RGB network (dmcl.txt Tab. 1-4 compare it): best checkpoint on its
-# validation top-1; Σ (fused_top1) and Φ (oracle_top1) are logged next to it
+# validation top-1; Σ (fused_top1) and Φ (oracle_top1) are logged next to it (deviation from
+# the released code, which selects on Φ; the paper does not say)
 default_hooks = dict(checkpoint=dict(save_best='rgb_top1', rule='greater'))

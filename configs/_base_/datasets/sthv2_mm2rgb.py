@@ -53,6 +53,8 @@ def _boxes_pipeline(test_mode):
 # (up to ~3.5× zoomed: crop area 0.08-1). The authors' reference code instead gives its layout
 # teacher the full-frame layout of the same frames: boxes_follow_crop = False (crop_boxes=False
 # in the crops below) does that. configs/mm2rgb/README.md, "Deviations from the paper".
+# deviation (of the boxes member's training, not of the text): it is trained on full-frame
+# layouts but meets cropped ones when it teaches
 boxes_follow_crop = True
 
 

@@ -15,8 +15,9 @@
 #   - schedule (one for every row of both tables, chosen before the comparison): 20 epochs
 #     (a 3-network run takes ~2 min on a CPU, so the DMCL suite's 5 rows × 3 seeds fit in 30
 #     min), AdamW lr 1e-3, wd 1e-3, grad-norm clip 5, linear warm-up over 10 % of the epochs,
-#     then linear decay to 0 (paper DMCL: SGD lr 1e-3 from scratch, 50 epochs on thousands of
-#     videos; each MML stage runs the whole schedule from the previous stage's weights).
+#     then linear decay to 0 (paper DMCL: SGD lr 1e-3 from scratch, 220 epochs in the released
+#     code, on thousands of videos; each MML stage runs the whole schedule from the previous
+#     stage's weights).
 toy_data_root = 'data/toy/sthv2'
 toy_ann_root = f'{toy_data_root}/annotations'
 toy_clip_len = 8

@@ -28,6 +28,7 @@ d3d_flow_preprocessor = dict(
     type='SelectModality', modality='flow',
     preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[127.5, 127.5],
                       format_shape='NCTHW'))
+# deviation: R(2+1)D-34 (Kinetics-400, MMAction2) for both streams instead of S3D-G (see above)
 r2plus1d_34 = dict(
     type='ResNet2Plus1d', depth=34, pretrained=f'submodule:backbone.:{r2plus1d_34_k400_ckpt}',
     pretrained2d=False, in_channels=3, base_channels=64, norm_eval=False,
