@@ -4,6 +4,7 @@
 and store each view's draws with the teacher's logits (offline distillation, FKD-style).
 
     python tools/cache_teacher.py CONFIG [--views K] [--out DIR] [--shard-size N]
+        [--storage fp16|topk|int8] [--topk 10]
     torchrun --nproc_per_node=8 tools/cache_teacher.py CONFIG --launcher pytorch   # a shard a rank
 
 Then train the student from the cache (no teacher forward, no teacher built), e.g.
@@ -42,9 +43,13 @@ def _at_least(low):
     return parse
 
 
-def parse_args(argv=None, description=__doc__, checkpoint_option=False):
-    """The options of the cache writers; invalid counts (``--views 0``) stop here, before any
+def parse_args(argv=None, description=__doc__, checkpoint_option=False, storage_option=None):
+    """The options of the cache writers (this tool and ``tools/extract_features.py``:
+    ``checkpoint_option``; ``storage_option``, default ``not checkpoint_option``: the logits
+    storage codecs); invalid counts (``--views 0``, ``--topk 0``) stop here, before any
     directory is created."""
+    if storage_option is None:
+        storage_option = not checkpoint_option
     p = argparse.ArgumentParser(description=description.split('\n\n')[0])
     if checkpoint_option:
         p.add_argument('--checkpoint', help='load the model from this checkpoint (default: '
@@ -62,6 +67,11 @@ def parse_args(argv=None, description=__doc__, checkpoint_option=False):
     p.add_argument('--num-workers', type=_at_least(0), default=None,
                    help='dataloader workers (default: the train dataloader\'s)')
     p.add_argument('--seed', type=int, default=0, help='seed of the view draws')
+    if storage_option:
+        p.add_argument('--storage', choices=['fp16', 'topk', 'int8'], default='fp16',
+                       help='how logits are stored: float16, top-k + indices (the rest '
+                       'recovered as FKD), or 8-bit quantised (utils/cache_codecs.py)')
+        p.add_argument('--topk', type=_at_least(1), default=10, help='k of --storage topk')
     p.add_argument('--amp', action='store_true',
                    help='forward under autocast (fp16 on CUDA, bf16 on CPU)')
     p.add_argument('--device', default=None, help='default: cuda if available, else cpu')
@@ -137,7 +147,14 @@ def main(argv=None):
     tc.fill_cache(out, dataset, run, {h: (c, ) for h, c in heads.items()}, meta,
                   group='logits', views=args.views, shard_size=args.shard_size,
                   seed=args.seed, dataset_cfg=dcfg, amp=args.amp,
-                  verify=not args.quick_resume, **loader_args)
+                  verify=not args.quick_resume, codec=storage_codec(args), **loader_args)
+
+
+def storage_codec(args):
+    """The codec of ``--storage`` (``--topk`` for top-k); None for float16."""
+    if getattr(args, 'storage', 'fp16') == 'fp16':
+        return None
+    return dict(type='topk', k=args.topk) if args.storage == 'topk' else dict(type='int8')
 
 
 if __name__ == '__main__':

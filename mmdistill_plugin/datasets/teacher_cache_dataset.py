@@ -9,7 +9,7 @@ from .view_cache_dataset import ViewCacheDataset
 class TeacherCacheDataset(ViewCacheDataset):
     """Wrap a training set: each sample replays one of the K views stored in ``cache``.
 
-    Per sample and epoch one stored view is picked uniformly, the pipeline replays exactly its
+    Per sample and epoch one stored view is picked (``view_sampling``), the pipeline replays its
     frames, crop, flip and colour jitter (see :mod:`mmdistill_plugin.datasets.transforms.view`),
     and the packed data sample carries the teacher's logits of that view
     (``data_sample.teacher_logits``, ``LabelData(head -> [C])``). Student-only transforms
@@ -19,7 +19,13 @@ class TeacherCacheDataset(ViewCacheDataset):
     Args:
         dataset (dict): the training set's config (its pipeline is the one the cache was
             written with, plus any student-only transforms).
-        cache (str): the cache directory written by ``tools/cache_teacher.py``.
+        cache (str): the cache directory written by ``tools/cache_teacher.py`` (any storage:
+            fp16, top-k or 8-bit logits are decoded to float logits).
+        view_sampling (str): ``'random'`` (default), ``'per_epoch'`` or ``'shuffle'``: which
+            stored view an epoch replays (a cache of K >= max_epochs views with ``'per_epoch'``
+            or ``'shuffle'`` gives a fresh view every epoch, as online training;
+            :mod:`~mmdistill_plugin.utils.cache_codecs`).
+        seed (int): seed of the ``'shuffle'`` orders.
 
     Raises:
         StaleTeacherCacheError: the cache was written for another pipeline, annotation file or
