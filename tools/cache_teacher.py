@@ -105,10 +105,17 @@ def setup(args, kind):
     dcfg = copy.deepcopy(cfg.train_dataloader.dataset)
     if dcfg.get('type') in ('TeacherCacheDataset', 'FeatureCacheDataset'):
         dcfg = dcfg['dataset']
+    mix = None
+    if dcfg.get('type') == 'MixedPairDataset':  # the teacher sees the student's mixed inputs
+        mix = {k: v for k, v in dcfg.items() if k not in ('type', 'dataset')}
+        dcfg = dcfg['dataset']
     dcfg = dict(dcfg)
     dcfg['pipeline'] = insert_view_frame_indices(
         [t for t in dcfg['pipeline'] if t.get('type') not in STUDENT_ONLY_TRANSFORMS])
     dataset = DATASETS.build(dcfg)
+    if mix is not None:
+        from mmdistill_plugin.datasets.mixed_pairs import MixedPairDataset
+        dataset = MixedPairDataset(dataset, **mix)
     amp = torch.autocast(device.type, dtype=torch.float16 if device.type == 'cuda'
                          else torch.bfloat16, enabled=args.amp)
     loader_args = dict(
@@ -144,6 +151,8 @@ def main(argv=None):
                 teacher=tc.teacher_fingerprint(cfg.model.teacher, cfg.model.get('teacher_ckpt')),
                 teacher_ckpt=cfg.model.get('teacher_ckpt'),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
+    if hasattr(dataset, 'mode') and hasattr(dataset, 'alpha'):  # a MixedPairDataset
+        meta['mix'] = dict(mode=dataset.mode, alpha=dataset.alpha, prob=dataset.prob)
     tc.fill_cache(out, dataset, run, {h: (c, ) for h, c in heads.items()}, meta,
                   group='logits', views=args.views, shard_size=args.shard_size,
                   seed=args.seed, dataset_cfg=dcfg, amp=args.amp,

@@ -1,6 +1,7 @@
 # Copyright (c) mmdistill contributors.
 """A training set that replays the views of a teacher-output cache, with the teacher's logits."""
 from mmaction.registry import DATASETS
+from .mixed_pairs import replay_mix
 from .transforms.view import REPLAY_KEY
 from .view_cache_dataset import ViewCacheDataset
 
@@ -13,7 +14,9 @@ class TeacherCacheDataset(ViewCacheDataset):
     frames, crop, flip and colour jitter (see :mod:`mmdistill_plugin.datasets.transforms.view`),
     and the packed data sample carries the teacher's logits of that view
     (``data_sample.teacher_logits``, ``LabelData(head -> [C])``). Student-only transforms
-    (``ModalityDropout``) still draw afresh on top. ``DistillRecognizer(teacher_cache=...)`` then
+    (``ModalityDropout``) still draw afresh on top. A view cached from a ``MixedPairDataset``
+    is replayed with its partner's view and λ (:mod:`.mixed_pairs`): the same mixed input as
+    the teacher saw, soft labels for the student. ``DistillRecognizer(teacher_cache=...)`` then
     distils from these logits without a teacher.
 
     Args:
@@ -36,7 +39,10 @@ class TeacherCacheDataset(ViewCacheDataset):
     group = 'logits'
 
     def pack(self, idx, view, info, stored, arrays):
-        info[REPLAY_KEY] = stored['draws']
+        draws = dict(stored['draws'])
+        mix = draws.pop('mix', None)  # written from a MixedPairDataset: replay the pair
+        info[REPLAY_KEY] = draws
         info['teacher_logits'] = arrays
         info['cache_view'] = view
-        return self.dataset.pipeline(info)
+        packed = self.dataset.pipeline(info)
+        return packed if mix is None else replay_mix(self.dataset, packed, mix)

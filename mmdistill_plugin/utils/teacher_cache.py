@@ -558,6 +558,9 @@ class _Views:
 
     def __getitem__(self, i):
         idx, _ = self.items[i]
+        prepare = getattr(self.dataset, 'prepare_view', None)  # e.g. MixedPairDataset
+        if prepare is not None:
+            return prepare(idx)
         return self.dataset.pipeline(self.dataset.get_data_info(idx))
 
 
