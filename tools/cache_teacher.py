@@ -25,6 +25,7 @@ import os.path as osp
 import sys
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
@@ -112,6 +113,9 @@ def setup(args, kind):
     dcfg = dict(dcfg)
     dcfg['pipeline'] = insert_view_frame_indices(
         [t for t in dcfg['pipeline'] if t.get('type') not in STUDENT_ONLY_TRANSFORMS])
+    # transforms may draw at construction (MMAction2's ColorJitter fixes its order then): seed
+    # it too, so --seed fixes every view draw
+    np.random.seed(args.seed)
     dataset = DATASETS.build(dcfg)
     if mix is not None:
         from mmdistill_plugin.datasets.mixed_pairs import MixedPairDataset
