@@ -12,7 +12,7 @@ online (same seeds).
    included) next to the logits' own bytes (codec formula).
 2. KL: ``KL(softmax(z/τ) ‖ softmax(ẑ/τ))`` of the decoded ``ẑ`` against the exact logits ``z``
    at τ = 1 and at the toy student's KD temperature τ = 10, (a) on the toy teacher's real logits
-   (6 classes; the float16 cache is the reference, its views are the same: one seed), (b) on
+   (6 classes, every stored view of the float16 cache, encoded as each codec stores them), (b) on
    synthetic logits of 174 / 397 classes (``z = 3·N(0, 1)`` plus 6 on one class: a confident,
    long-tailed teacher; float32 reference).
 3. Accuracy: the toy RGB student of ``configs/mm2rgb/toy/student_rgb_flow_sthv2.py`` (teacher =
@@ -20,11 +20,13 @@ online (same seeds).
    from caches of the same teacher, each over the seeds (``randomness.seed``, deterministic, one
    validation after the last epoch, as ``benchmarks/reproduce``): ``online``; ``fp16 K=4
    random`` (the cache as it was: 4 fixed views, one drawn per epoch); ``fp16 K=30 per_epoch``
-   (a fresh stored view every epoch, FKD); ``topk K=30 per_epoch`` and ``int8 K=30 per_epoch``.
-   Each cached row prints its paired difference to ``online`` (95 % t interval over seeds).
+   (a fresh stored view every epoch, FKD); with ``--storage-rows`` also ``topk`` and ``int8``
+   caches, K=30 per_epoch. Each cached row prints its paired difference to ``online`` (95 % t
+   interval over seeds).
 
-Wall time on 2 shared CPU cores: about 40-60 minutes for 3 seeds (data, two baselines, four
-caches of 72 × K views, 15 student runs). Runs and caches are reused when present (resume).
+Wall time on 2 shared CPU cores: about an hour for 3 seeds (data, two baselines, two caches,
+9 student runs of ~5 min; ``--storage-rows``: two more caches and 6 more runs). Runs and caches
+are reused when present (resume).
 """
 import argparse
 import json
@@ -53,6 +55,8 @@ def parse_args(argv=None):
     p.add_argument('--out', default='work_dirs/bench_teacher_cache')
     p.add_argument('--topk', type=int, default=2, help='k of the toy top-k cache (6 classes)')
     p.add_argument('--smoke', action='store_true', help='tiny data, 2 epochs, 1 seed')
+    p.add_argument('--storage-rows', action='store_true',
+                   help='also train students from top-k and int8 caches (6 more runs a seed)')
     args = p.parse_args(argv)
     args.seed_list, args.epochs = None, (2 if args.smoke else None)
     if args.smoke:
@@ -96,23 +100,21 @@ def synthetic_kl(codecs, num_classes, n=2000):
     return out
 
 
-def toy_kl(caches):
-    """KL of the top-k / int8 toy caches against the float16 one (the same views)."""
-    from mmdistill_plugin.utils.cache_codecs import mean_kl
+def toy_kl(fp16_cache, codecs):
+    """KL of the other codecs against the float16 toy cache: its logits (every view of every
+    sample) encoded and decoded as a cache of that codec stores them (``write_shard`` /
+    ``TeacherCacheReader`` apply the same ``encode`` / ``decode``, tests/test_cache_codecs.py)."""
+    from mmdistill_plugin.utils.cache_codecs import build_codec, mean_kl
     from mmdistill_plugin.utils.teacher_cache import TeacherCacheReader
-    readers = {k: TeacherCacheReader(v) for k, v in caches.items()}
-    ref = readers.pop('fp16')
-    exact, stored = [], {k: [] for k in readers}
-    for idx in range(ref.meta['num_samples']):
-        for view in range(ref.views):
-            rv, rl = ref.get(idx, view)
-            exact.append(np.asarray(rl['item'], np.float32))
-            for k, r in readers.items():
-                v, logits = r.get(idx, view)
-                assert v == rv, f'{k} cache: another view than the fp16 cache at {idx}/{view}'
-                stored[k].append(np.asarray(logits['item'], np.float32))
-    exact = np.stack(exact)
-    return {k: [mean_kl(exact, np.stack(v), tau) for tau in TAUS] for k, v in stored.items()}
+    ref = TeacherCacheReader(fp16_cache)
+    exact = np.stack([np.asarray(ref.get(i, v)[1]['item'], np.float32)
+                      for i in range(ref.meta['num_samples']) for v in range(ref.views)])
+    out = {}
+    for name, codec in codecs.items():
+        c = build_codec(codec)
+        stored = c.decode(c.encode(exact), exact.shape[-1])
+        out[name] = [mean_kl(exact, stored, tau) for tau in TAUS]
+    return out
 
 
 # ---------------------------------------------------------------- 3. cached vs online
@@ -160,22 +162,25 @@ def main(argv=None):
     teacher = {f'model.teacher.members.{m}.checkpoint': p for m, p in members.items()}
     epochs = args.epochs or 30
     caches = dict(fp16_k4=write_cache(suite, 'fp16_k4', 4),
-                  fp16=write_cache(suite, 'fp16_k30', epochs),
-                  topk=write_cache(suite, f'topk{args.topk}_k30', epochs,
-                                   ('--storage', 'topk', '--topk', str(args.topk))),
-                  int8=write_cache(suite, 'int8_k30', epochs, ('--storage', 'int8')))
+                  fp16=write_cache(suite, 'fp16_k30', epochs))
+    if args.storage_rows:
+        caches.update(topk=write_cache(suite, f'topk{args.topk}_k30', epochs,
+                                       ('--storage', 'topk', '--topk', str(args.topk))),
+                      int8=write_cache(suite, 'int8_k30', epochs, ('--storage', 'int8')))
     n = json.loads((Path(caches['fp16']) / 'meta.json').read_text())['num_samples']
     print(f'\n== 2b. KL(exact ‖ stored) on the toy teacher\'s logits (6 classes, {epochs} views'
           f' × {n} samples, the float16 cache as reference), tau = ' + ', '.join(map(str, TAUS)))
-    for k, vals in toy_kl({k: caches[k] for k in ('fp16', 'topk', 'int8')}).items():
-        name = f'top{args.topk}' if k == 'topk' else k
+    toy_codecs = {f'top{k}': dict(type='topk', k=k) for k in (1, args.topk)}
+    toy_codecs['int8'] = dict(type='int8')
+    for name, vals in toy_kl(caches['fp16'], toy_codecs).items():
         print(f'{name}: ' + ' / '.join(f'{v:.2e}' for v in vals))
 
     rows = [('online', STUDENT, {}),
             ('fp16 K=4 random', CACHED, dict(view_sampling='random', cache=caches['fp16_k4'])),
-            (f'fp16 K={epochs} per_epoch', CACHED, dict(cache=caches['fp16'])),
-            (f'top{args.topk} K={epochs} per_epoch', CACHED, dict(cache=caches['topk'])),
-            (f'int8 K={epochs} per_epoch', CACHED, dict(cache=caches['int8']))]
+            (f'fp16 K={epochs} per_epoch', CACHED, dict(cache=caches['fp16']))]
+    if args.storage_rows:
+        rows += [(f'top{args.topk} K={epochs} per_epoch', CACHED, dict(cache=caches['topk'])),
+                 (f'int8 K={epochs} per_epoch', CACHED, dict(cache=caches['int8']))]
     for seed in suite.seeds:
         for row, cfg_file, ds in rows:
             opts = dict(teacher)
