@@ -6,12 +6,12 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from test_teacher_cache import _cwd, cached_cfg, generate_tiny_toy, save_teacher, write_cache
 
 from mmaction.registry import DATA_SAMPLERS, DATASETS
 from mmdistill_plugin.utils.cache_codecs import (Int8Codec, TopKCodec, build_codec, choose_view,
                                                  mean_kl, sizes_table)
 from mmdistill_plugin.utils.teacher_cache import TeacherCacheReader, write_meta, write_shard
-from test_teacher_cache import _cwd, cached_cfg, generate_tiny_toy, save_teacher, write_cache
 
 LN = math.log
 Z = np.array([[LN(4), LN(2), 0.0, 0.0]])  # p = (4, 2, 1, 1) / 8, lse = ln 8

@@ -8,12 +8,12 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import LabelData
+from test_teacher_cache import STUDENT, _cwd, _tool, generate_tiny_toy, save_teacher
 
 from mmaction.registry import DATASETS, MODELS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.datasets.mixed_pairs import mix_packed
 from mmdistill_plugin.utils.teacher_cache import TeacherCacheReader
-from test_teacher_cache import STUDENT, _cwd, _tool, generate_tiny_toy, save_teacher
 
 
 def packed(rgb_value, flow_value, label):

@@ -4,7 +4,6 @@ settings whose code default differs are written in the configs."""
 import re
 
 import pytest
-
 from conftest import REPO
 
 METHODS = ('karmma', 'mm2rgb', 'dmcl', 'mml', 'd3d')

@@ -7,9 +7,9 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from conftest import REPO
 from mmengine.config import Config
 
-from conftest import REPO
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 
 sys.path.insert(0, str(REPO / 'tools' / 'data'))

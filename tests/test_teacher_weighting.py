@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.model import BaseModel
 from mmengine.structures import LabelData
 
-from conftest import REPO
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmdistill_plugin.models.recognizers.logit_ensemble import per_sample_weights

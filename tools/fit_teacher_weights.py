@@ -67,11 +67,11 @@ def teacher_config(model_cfg: dict) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import mmdistill_plugin  # noqa: F401
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
     from torch.utils.data import DataLoader
 
+    import mmdistill_plugin  # noqa: F401
     from mmaction.registry import DATASETS, MODELS
 
     cfg = Config.fromfile(args.config)
