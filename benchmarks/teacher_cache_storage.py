@@ -52,13 +52,14 @@ TAUS = (1.0, 10.0)
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--seeds', type=int, default=3)
+    p.add_argument('--seed-list', type=int, nargs='+', help='explicit seeds (overrides --seeds)')
     p.add_argument('--out', default='work_dirs/bench_teacher_cache')
     p.add_argument('--topk', type=int, default=2, help='k of the toy top-k cache (6 classes)')
     p.add_argument('--smoke', action='store_true', help='tiny data, 2 epochs, 1 seed')
     p.add_argument('--storage-rows', action='store_true',
                    help='also train students from top-k and int8 caches (6 more runs a seed)')
     args = p.parse_args(argv)
-    args.seed_list, args.epochs = None, (2 if args.smoke else None)
+    args.epochs = 2 if args.smoke else None
     if args.smoke:
         args.seeds = 1
     return args
@@ -153,7 +154,8 @@ def main(argv=None):
                                      for k, vals in kl.items()))
 
     suite = Suite('teacher_cache', argparse.Namespace(
-        out=args.out, seed_list=None, seeds=args.seeds, smoke=args.smoke, epochs=args.epochs))
+        out=args.out, seed_list=args.seed_list, seeds=args.seeds, smoke=args.smoke,
+        epochs=args.epochs))
     suite.generate_data(('sthv2', ))
     for m in ('rgb', 'flow'):  # the teacher's members, once (seed 0)
         suite.train(f'configs/mm2rgb/toy/baseline_{m}_sthv2.py', f'toy_baseline_{m}_sthv2', 0,
