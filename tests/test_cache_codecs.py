@@ -6,12 +6,15 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from test_teacher_cache import _cwd, cached_cfg, generate_tiny_toy, save_teacher, write_cache
+from conftest import link_toy
+from test_teacher_cache import _cwd, cached_cfg, save_teacher, write_cache
 
 from mmaction.registry import DATA_SAMPLERS, DATASETS
 from mmdistill_plugin.utils.cache_codecs import (Int8Codec, TopKCodec, build_codec, choose_view,
                                                  mean_kl, sizes_table)
-from mmdistill_plugin.utils.teacher_cache import TeacherCacheReader, write_meta, write_shard
+from mmdistill_plugin.utils.teacher_cache import (FORMAT_VERSION, StaleTeacherCacheError,
+                                                  TeacherCacheReader, verify_shard, write_meta,
+                                                  write_shard)
 
 LN = math.log
 Z = np.array([[LN(4), LN(2), 0.0, 0.0]])  # p = (4, 2, 1, 1) / 8, lse = ln 8
@@ -58,7 +61,8 @@ def test_bytes_per_sample_view_of_the_epic_heads():
 def test_shard_round_trip_through_the_reader(tmp_path, codec):
     rng = np.random.default_rng(0)
     logits = dict(verb=rng.normal(size=(3, 2, 5)) * 3, noun=rng.normal(size=(3, 2, 4)) * 3)
-    meta = dict(teacher={}, pipeline={}, heads=dict(verb=5, noun=4), views=2, shard_size=3)
+    meta = dict(teacher={}, pipeline={}, heads=dict(verb=5, noun=4), views=2, shard_size=3,
+                format_version=FORMAT_VERSION)
     if codec:
         meta['codec'] = codec
     write_meta(str(tmp_path), meta)
@@ -75,6 +79,17 @@ def test_shard_round_trip_through_the_reader(tmp_path, codec):
     for h, arr in logits.items():
         exp = c.decode({p: v[2, 1] for p, v in c.encode(arr).items()}, arr.shape[-1])
         np.testing.assert_allclose(np.asarray(got[h], np.float32), exp, atol=1e-6)
+    # a resumed run keeps the intact shard (its codec's parts checked, not 'logits/<head>') ...
+    meta['num_samples'] = 3
+    assert verify_shard(str(tmp_path), 0, meta, 'logits') is None
+    # ... and rewrites one stored another way (another k, codec or float16)
+    other = {'fp16': 'int8', 'topk': dict(type='topk', k=3), 'int8': None}[c.name]
+    write_shard(str(tmp_path), 0, [0, 1, 2], views, logits, codec=other)
+    assert verify_shard(str(tmp_path), 0, meta, 'logits') is not None
+    # a run with another storage does not resume into this cache
+    with pytest.raises(StaleTeacherCacheError, match='codec'):
+        write_meta(str(tmp_path), dict(meta, codec=build_codec(other).meta()
+                                       if other else None))
 
 
 def test_view_choice_per_epoch_shuffled_and_random():
@@ -97,9 +112,9 @@ def test_view_epoch_sampler_yields_index_and_epoch():
 
 
 @pytest.fixture(scope='module')
-def toy_caches(tmp_path_factory):
+def toy_caches(tmp_path_factory, toy_data):
     root = tmp_path_factory.mktemp('cache_codecs')
-    generate_tiny_toy(root)
+    link_toy(root, toy_data)
     ckpt = save_teacher(root, seed=1)
     caches = {name: write_cache(root, ckpt, out=name, views=3, extra=extra) for name, extra in (
         ('fp16', ()), ('topk', ('--storage', 'topk', '--topk', '2')),

@@ -5,10 +5,11 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import link_toy
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import LabelData
-from test_teacher_cache import STUDENT, _cwd, _tool, generate_tiny_toy, save_teacher
+from test_teacher_cache import STUDENT, _cwd, _tool, save_teacher
 
 from mmaction.registry import DATASETS, MODELS
 from mmaction.structures import ActionDataSample
@@ -44,9 +45,9 @@ def test_cutmix_pastes_one_relative_box_into_every_modality():
 
 
 @pytest.fixture(scope='module')
-def mixed_cache(tmp_path_factory):
+def mixed_cache(tmp_path_factory, toy_data):
     root = tmp_path_factory.mktemp('cache_mixing')
-    generate_tiny_toy(root)
+    link_toy(root, toy_data)
     ckpt = save_teacher(root, seed=2)
     cfg_path = root / 'student_mixup.py'
     cfg_path.write_text(

@@ -140,8 +140,11 @@ def content_sha256(path: str) -> str:
 
 def sample_ids(dataset) -> List[str]:
     """The id of every sample in order (``narration_id`` / ``video_id`` / ``id``, else the
-    index), from the annotation rows (no media is read)."""
+    index), from the annotation rows (no media is read). A wrapper that keeps its set's order
+    (``MixedPairDataset``: sample ``i`` mixed with a partner) gives its wrapped set's ids."""
     from mmengine.dataset import BaseDataset
+    while not isinstance(dataset, BaseDataset) and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
     keys = ('narration_id', 'annotation_id', 'video_id', 'id', 'frame_dir', 'filename')
     out = []
     for i in range(len(dataset)):
@@ -390,8 +393,8 @@ def verify_shard(cache_dir: str, shard: int, meta: dict, group: str,
 
     Intact: the file opens; ``sample_idx`` is exactly the shard's range; ``views`` and every
     array of ``group`` (the names and per-view shapes of ``meta``'s heads / tokens, as parts of
-    ``meta['codec']`` when it is not float16) have one row per sample and K views; with ``full``, its SHA-256 matches the digest written after it
-    and every stored value is finite.
+    ``meta['codec']`` when it is not float16) have one row per sample and K views; with
+    ``full``, its SHA-256 matches the digest written after it and every stored value is finite.
     """
     import h5py
     path = shard_path(cache_dir, shard)
