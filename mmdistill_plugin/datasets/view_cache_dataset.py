@@ -43,6 +43,8 @@ class ViewCacheDataset:
     group = 'logits'
     #: the wrapped set's sample ids in order (checked against each row's stored id)
     _ids = None
+    #: defaults of ``__init__``'s arguments (wrappers built without ``__init__`` keep working)
+    view_sampling, seed = 'random', 0
 
     def __init__(self, dataset: dict, cache: str, view_sampling: str = 'random',
                  seed: int = 0) -> None:
