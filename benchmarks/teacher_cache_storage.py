@@ -31,6 +31,7 @@ are reused when present (resume).
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -120,10 +121,14 @@ def toy_kl(fp16_cache, codecs):
 
 # ---------------------------------------------------------------- 3. cached vs online
 def write_cache(suite, name, views, storage=(), seed0=0):
-    """``tools/cache_teacher.py`` on the student config of seed 0 (its teacher), once."""
+    """``tools/cache_teacher.py`` on the student config of seed 0 (its teacher), once (again
+    when the cache there has another format version)."""
+    from mmdistill_plugin.utils.teacher_cache import FORMAT_VERSION, read_meta
     out = suite.out / 'caches' / name
     if (out / 'done').exists():
-        return str(out)
+        if read_meta(str(out)).get('format_version') == FORMAT_VERSION:
+            return str(out)
+        shutil.rmtree(out)  # written by an older plugin: readers refuse it, write it again
     cfg = suite.config(STUDENT, 'cache_writer', seed0)
     suite.run_cmd([sys.executable, 'tools/cache_teacher.py', str(cfg), '--views', str(views),
                    '--out', str(out), '--num-workers', '2', '--seed', '0', *storage],
