@@ -156,7 +156,7 @@ def test_paper_configs_write_the_charades_settings():
         assert cfg.model.strategy.loss_weight == (0.0 if name == 'rgb' else 1.0)
         assert cfg.val_evaluator == dict(type='MultiModalityMetric', fusion='prob',
                                          multi_label=True)
-        assert cfg.default_hooks.checkpoint.save_best == 'fused_mAP'
+        assert cfg.default_hooks.checkpoint.save_best == 'rgb_mAP'
         assert cfg.default_hooks.checkpoint.rule == 'greater'
         ds = cfg.train_dataloader.dataset
         assert (ds.type, ds.multi_class, ds.num_classes) == (
@@ -223,4 +223,4 @@ def test_toy_charades_trains_end_to_end(toy_workspace_copy):
     log = proc.stdout + proc.stderr
     assert "inflated ['backbone.conv1.conv.weight']" in log
     assert 'flow.loss_kd' in log and 'fused_mAP' in log
-    assert list((tmp_path / 'work_dirs/charades_mml').glob('best_fused_mAP_epoch_1.pth'))
+    assert list((tmp_path / 'work_dirs/charades_mml').glob('best_rgb_mAP_epoch_1.pth'))

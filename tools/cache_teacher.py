@@ -4,6 +4,7 @@
 and store each view's draws with the teacher's logits (offline distillation, FKD-style).
 
     python tools/cache_teacher.py CONFIG [--views K] [--out DIR] [--shard-size N]
+        [--storage fp16|topk|int8] [--topk 10]
     torchrun --nproc_per_node=8 tools/cache_teacher.py CONFIG --launcher pytorch   # a shard a rank
 
 Then train the student from the cache (no teacher forward, no teacher built), e.g.
@@ -24,6 +25,7 @@ import os.path as osp
 import sys
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
@@ -42,9 +44,13 @@ def _at_least(low):
     return parse
 
 
-def parse_args(argv=None, description=__doc__, checkpoint_option=False):
-    """The options of the cache writers; invalid counts (``--views 0``) stop here, before any
+def parse_args(argv=None, description=__doc__, checkpoint_option=False, storage_option=None):
+    """The options of the cache writers (this tool and ``tools/extract_features.py``:
+    ``checkpoint_option``; ``storage_option``, default ``not checkpoint_option``: the logits
+    storage codecs); invalid counts (``--views 0``, ``--topk 0``) stop here, before any
     directory is created."""
+    if storage_option is None:
+        storage_option = not checkpoint_option
     p = argparse.ArgumentParser(description=description.split('\n\n')[0])
     if checkpoint_option:
         p.add_argument('--checkpoint', help='load the model from this checkpoint (default: '
@@ -62,6 +68,11 @@ def parse_args(argv=None, description=__doc__, checkpoint_option=False):
     p.add_argument('--num-workers', type=_at_least(0), default=None,
                    help='dataloader workers (default: the train dataloader\'s)')
     p.add_argument('--seed', type=int, default=0, help='seed of the view draws')
+    if storage_option:
+        p.add_argument('--storage', choices=['fp16', 'topk', 'int8'], default='fp16',
+                       help='how logits are stored: float16, top-k + indices (the rest '
+                       'recovered as FKD), or 8-bit quantised (utils/cache_codecs.py)')
+        p.add_argument('--topk', type=_at_least(1), default=10, help='k of --storage topk')
     p.add_argument('--amp', action='store_true',
                    help='forward under autocast (fp16 on CUDA, bf16 on CPU)')
     p.add_argument('--device', default=None, help='default: cuda if available, else cpu')
@@ -95,10 +106,20 @@ def setup(args, kind):
     dcfg = copy.deepcopy(cfg.train_dataloader.dataset)
     if dcfg.get('type') in ('TeacherCacheDataset', 'FeatureCacheDataset'):
         dcfg = dcfg['dataset']
+    mix = None
+    if dcfg.get('type') == 'MixedPairDataset':  # the teacher sees the student's mixed inputs
+        mix = {k: v for k, v in dcfg.items() if k not in ('type', 'dataset')}
+        dcfg = dcfg['dataset']
     dcfg = dict(dcfg)
     dcfg['pipeline'] = insert_view_frame_indices(
         [t for t in dcfg['pipeline'] if t.get('type') not in STUDENT_ONLY_TRANSFORMS])
+    # transforms may draw at construction (MMAction2's ColorJitter fixes its order then): seed
+    # it too, so --seed fixes every view draw
+    np.random.seed(args.seed)
     dataset = DATASETS.build(dcfg)
+    if mix is not None:
+        from mmdistill_plugin.datasets.mixed_pairs import MixedPairDataset
+        dataset = MixedPairDataset(dataset, **mix)
     amp = torch.autocast(device.type, dtype=torch.float16 if device.type == 'cuda'
                          else torch.bfloat16, enabled=args.amp)
     loader_args = dict(
@@ -134,10 +155,19 @@ def main(argv=None):
                 teacher=tc.teacher_fingerprint(cfg.model.teacher, cfg.model.get('teacher_ckpt')),
                 teacher_ckpt=cfg.model.get('teacher_ckpt'),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
+    if hasattr(dataset, 'mode') and hasattr(dataset, 'alpha'):  # a MixedPairDataset
+        meta['mix'] = dict(mode=dataset.mode, alpha=dataset.alpha, prob=dataset.prob)
     tc.fill_cache(out, dataset, run, {h: (c, ) for h, c in heads.items()}, meta,
                   group='logits', views=args.views, shard_size=args.shard_size,
                   seed=args.seed, dataset_cfg=dcfg, amp=args.amp,
-                  verify=not args.quick_resume, **loader_args)
+                  verify=not args.quick_resume, codec=storage_codec(args), **loader_args)
+
+
+def storage_codec(args):
+    """The codec of ``--storage`` (``--topk`` for top-k); None for float16."""
+    if getattr(args, 'storage', 'fp16') == 'fp16':
+        return None
+    return dict(type='topk', k=args.topk) if args.storage == 'topk' else dict(type='int8')
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ for m in independent smcl cmcl random_teacher dmcl; do
         grep 'Epoch(train)' $wd.log | tail -1 | grep -o 'winner_rate.*' || true
         echo "   $((SECONDS - t0)) s"
     fi
-    ckpt=$(ls $wd/best_fused_top1_*.pth | head -1)
+    ckpt=$(ls $wd/best_rgb_top1_*.pth | head -1)
     python tools/test.py $cfg $ckpt --work-dir $wd > $wd.test.log 2>&1 \
         || { tail -30 $wd.test.log; exit 1; }
     ROWS+=(--row "$m" $wd.test.log)

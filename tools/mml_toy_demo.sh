@@ -24,7 +24,7 @@ for m in rgb flow ml mml; do   # order matters: each stage reads the previous wo
             || { tail -30 $wd.log; exit 1; }
         echo "   $((SECONDS - t0)) s"
     fi
-    python tools/test.py $cfg $(ls $wd/best_fused_top1_*.pth | head -1) --work-dir $wd \
+    python tools/test.py $cfg $(ls $wd/best_rgb_top1_*.pth | head -1) --work-dir $wd \
         > $wd.test.log 2>&1 || { tail -30 $wd.test.log; exit 1; }
 done
 echo

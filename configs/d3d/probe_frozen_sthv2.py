@@ -33,6 +33,7 @@ test_evaluator = val_evaluator
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=100000, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# deviation: AdamW lr 1e-4, wd 1e-3, cosine (the paper: S3D-G's hyperparameters, not given)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=1e-3),

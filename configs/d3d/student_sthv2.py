@@ -7,6 +7,8 @@
 # Teacher and student see the same clip (one pipeline loads rgb + flow with one crop draw); at
 # inference the teacher is discarded: RGB only. Distillation at an intermediate layer (D3D's
 # optional variant) can be added with feature_distill=dict(loss_feat=dict(...)).
+# deviation: Something-Something V2 (the paper trains on Kinetics) and the mm2rgb AdamW
+# schedule (the paper: S3D-G's, 140k steps on 56 GPUs × 6); configs/d3d/README.md
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/d3d_r2plus1d_sthv2.py',
     '../_base_/datasets/sthv2_mm2rgb.py', '../_base_/schedules/mm2rgb.py'

@@ -1,5 +1,6 @@
 # RGB student of multimodal-teacher-rgb-student.txt Table 1, taught by the ensemble teacher of
-# RGB frames + optical flow + obj. detections (teacher_rgb_flow_boxes_sthv2.py); only RGB frames at inference.
+# RGB frames + optical flow + obj. detections (teacher_rgb_flow_boxes_sthv2.py); only RGB frames
+# at inference.
 # Student: the RGB baseline's model (TimeSformer ViT-B/16, ImageNet-pretrained, 8 frames) fed
 # inputs['rgb']; teacher: LogitEnsemble of the baselines' checkpoints (uniform logit mean), frozen,
 # fed the whole multimodal batch (each member picks its modality). Teacher and student receive
@@ -28,6 +29,11 @@ model = dict(
         members=dict(rgb=_base_.baseline_members['rgb'],
                      flow=_base_.baseline_members['flow'],
                      boxes=_base_.baseline_members['boxes']),
+        # the paper's teacher: the plain mean of the members' logits. The authors' reference
+        # code also offers weighting='per_sample' (softmin of each member's CE on the label,
+        # weights_temperature) and 'dataset' (weights fitted on held-out videos by
+        # tools/fit_teacher_weights.py, then weights=<its JSON>)
+        weighting='mean',
         weights=None),  # uniform
     teacher_ckpt=None,  # the LogitEnsemble loads its members' checkpoints itself
     distill_losses=dict(loss_kd=dict(type='KLDivergence', tau=tau, loss_weight=1.0)),

@@ -18,6 +18,7 @@ model = dict(
     type='LogitEnsemble',
     members=dict(rgb=_base_.baseline_members['rgb'],
                  flow=_base_.baseline_members['flow']),
+    weighting='mean',  # the paper's (per_sample / dataset: see student_rgb_flow_boxes_sthv2.py)
     weights=None)  # None = uniform: the plain mean of the members' logits
 val_dataloader = dict(dataset=_base_.test_datasets['rgb_flow'])
 test_dataloader = val_dataloader

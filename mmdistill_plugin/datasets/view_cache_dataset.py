@@ -2,10 +2,10 @@
 """Base of the datasets that serve one of K cached views per sample (teacher logits, tokens)."""
 import copy
 
-import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmaction.registry import DATASETS
+from ..utils.cache_codecs import choose_view
 from ..utils.teacher_cache import (TeacherCacheReader, check_stamps, code_fingerprint,
                                    dataset_fingerprint, pipeline_fingerprint, sample_ids)
 from .sample_errors import name_sample_error, sample_info, sample_prefix
@@ -23,6 +23,12 @@ class ViewCacheDataset:
     Args:
         dataset (dict): the training set's config.
         cache (str): the cache directory.
+        view_sampling (str): which stored view a sample replays: ``'random'`` (default, drawn
+            each time), ``'per_epoch'`` (view ``epoch mod K``, as FKD) or ``'shuffle'`` (each
+            sample's K views in a fixed random order, one per epoch); the last two need
+            ``train_dataloader.sampler=dict(type='ViewEpochSampler')``
+            (:mod:`~mmdistill_plugin.utils.cache_codecs`).
+        seed (int): seed of the ``'shuffle'`` orders.
 
     Raises:
         StaleTeacherCacheError: the cache was written for another pipeline, annotation content,
@@ -37,8 +43,13 @@ class ViewCacheDataset:
     group = 'logits'
     #: the wrapped set's sample ids in order (checked against each row's stored id)
     _ids = None
+    #: defaults of ``__init__``'s arguments (wrappers built without ``__init__`` keep working)
+    view_sampling, seed = 'random', 0
 
-    def __init__(self, dataset: dict, cache: str) -> None:
+    def __init__(self, dataset: dict, cache: str, view_sampling: str = 'random',
+                 seed: int = 0) -> None:
+        choose_view(view_sampling, 0, 0, 1)  # refuses an unknown mode now, not in a worker
+        self.view_sampling, self.seed = view_sampling, int(seed)
         cfg = copy.deepcopy(dict(dataset))
         cfg['pipeline'] = insert_view_frame_indices(cfg['pipeline'])
         self.dataset: BaseDataset = DATASETS.build(cfg)
@@ -67,10 +78,11 @@ class ViewCacheDataset:
         """The packed sample of one stored view (``dict(inputs=..., data_samples=...)``)."""
         raise NotImplementedError
 
-    def prepare_data(self, idx: int, view: int = None) -> dict:
-        """The packed sample of stored view ``view`` (random when None) of sample ``idx``."""
+    def prepare_data(self, idx: int, view: int = None, epoch: int = None) -> dict:
+        """The packed sample of stored view ``view`` of sample ``idx`` (when None: chosen by
+        ``view_sampling`` for ``epoch``)."""
         if view is None:
-            view = int(np.random.randint(self.reader.views))
+            view = choose_view(self.view_sampling, idx, epoch, self.reader.views, self.seed)
         try:
             check = {} if self._ids is None else dict(sample_id=self._ids[idx])
             stored, arrays = self.reader.get(idx, view, **check)
@@ -81,5 +93,8 @@ class ViewCacheDataset:
                 raise
             raise named from err
 
-    def __getitem__(self, idx: int) -> dict:
-        return self.prepare_data(idx)
+    def __getitem__(self, key) -> dict:
+        """``key``: an index, or ``(index, epoch)`` from ``ViewEpochSampler``."""
+        if isinstance(key, (tuple, list)):
+            return self.prepare_data(int(key[0]), epoch=int(key[1]))
+        return self.prepare_data(key)

@@ -17,6 +17,8 @@ Layout of a cache directory::
         views            vlen UTF-8 [n, K]   JSON of each view's draws (frame_inds, crop_bbox,
                                              flip, color_jitter, ...) and modality_present
         logits/<head>    float16 [n, K, C]   teacher logits (pre-softmax), one per head
+                                             (other storage codecs, meta ``codec``: the
+                                             parts logits/<head>.<part>, see cache_codecs)
     shard_00000.h5.sha256  # SHA-256 of the shard, written after it (integrity on resume)
 
 The stamp (:func:`check_stamp`) has sections ``teacher`` (config + checkpoint bytes) or
@@ -34,7 +36,7 @@ outputs are refused when written and when read, naming the shard.
 
 Bytes per sample-view: ``2 · Σ_heads C`` for the logits plus the view's
 JSON (about 150–250 bytes; gzip-compressed in the file). EPIC-100 (97 verbs + 300 nouns):
-794 bytes of logits per sample-view.
+794 bytes of logits per sample-view (top-k / 8-bit storage: :mod:`.cache_codecs`).
 """
 import hashlib
 import json
@@ -43,6 +45,8 @@ import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
+
+from .cache_codecs import build_codec
 
 FORMAT_VERSION = 2
 META_FILE = 'meta.json'
@@ -136,8 +140,11 @@ def content_sha256(path: str) -> str:
 
 def sample_ids(dataset) -> List[str]:
     """The id of every sample in order (``narration_id`` / ``video_id`` / ``id``, else the
-    index), from the annotation rows (no media is read)."""
+    index), from the annotation rows (no media is read). A wrapper that keeps its set's order
+    (``MixedPairDataset``: sample ``i`` mixed with a partner) gives its wrapped set's ids."""
     from mmengine.dataset import BaseDataset
+    while not isinstance(dataset, BaseDataset) and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
     keys = ('narration_id', 'annotation_id', 'video_id', 'id', 'frame_dir', 'filename')
     out = []
     for i in range(len(dataset)):
@@ -290,7 +297,7 @@ def write_meta(cache_dir: str, meta: dict, ids: Optional[List[str]] = None) -> N
         old = read_meta(cache_dir)
         sections = {w: meta.get(w, {}) for w in WRITER_SECTIONS if w in meta or w in old}
         check_stamps(cache_dir, sections, context='this run', ids=ids)
-        for key in ('heads', 'tokens'):
+        for key in ('heads', 'tokens', 'codec'):
             if old.get(key) != meta.get(key):
                 raise StaleTeacherCacheError(
                     f'teacher cache {cache_dir} has {key}={old.get(key)!r}, this run '
@@ -332,7 +339,8 @@ def check_finite(arrays: Dict[str, np.ndarray], where: str, float16: bool = True
 
 def write_shard(cache_dir: str, shard: int, sample_idx: Sequence[int],
                 views: Sequence[Sequence[dict]], logits: Dict[str, np.ndarray],
-                group: str = 'logits', ids: Optional[Sequence[str]] = None) -> str:
+                group: str = 'logits', ids: Optional[Sequence[str]] = None,
+                codec=None) -> str:
     """Write one shard (temporary file, then rename), then its digest; return its path.
 
     Args:
@@ -342,6 +350,7 @@ def write_shard(cache_dir: str, shard: int, sample_idx: Sequence[int],
             head ``[n, K, C]`` or frozen-extractor tokens per modality ``[n, K, Θ, C]``.
         group: the HDF5 group holding them (``'logits'`` or ``'tokens'``).
         ids: ``[n]`` sample ids (checked by the reader against the dataset's).
+        codec: a storage codec (:func:`.cache_codecs.build_codec`); None / fp16: float16.
 
     Raises:
         NonFiniteCacheError: a NaN / inf value, or one beyond float16's range (nothing is
@@ -361,9 +370,11 @@ def write_shard(cache_dir: str, shard: int, sample_idx: Sequence[int],
         f.create_dataset('views', data=text, dtype=h5py.string_dtype('utf-8'),
                          compression='gzip')
         grp = f.create_group(group)
+        codec = build_codec(codec)
         for head, arr in logits.items():
-            grp.create_dataset(head, data=np.asarray(arr, np.float16),
-                               chunks=(1, ) + tuple(np.shape(arr)[1:]))
+            for part, data in codec.encode(arr).items():  # fp16: one part named ''
+                grp.create_dataset(f'{head}.{part}' if part else head, data=data,
+                                   chunks=(1, ) + tuple(np.shape(data)[1:]))
     os.replace(tmp, path)
     digest = path + DIGEST_SUFFIX
     with open(f'{digest}.tmp', 'w') as f:
@@ -381,15 +392,16 @@ def verify_shard(cache_dir: str, shard: int, meta: dict, group: str,
     """Why shard ``shard`` of a cache is not intact, or None when it is.
 
     Intact: the file opens; ``sample_idx`` is exactly the shard's range; ``views`` and every
-    array of ``group`` (the names and per-view shapes of ``meta``'s heads / tokens) have one
-    row per sample and K views; with ``full``, its SHA-256 matches the digest written after it
-    and every stored value is finite.
+    array of ``group`` (the names and per-view shapes of ``meta``'s heads / tokens, as parts of
+    ``meta['codec']`` when it is not float16) have one row per sample and K views; with
+    ``full``, its SHA-256 matches the digest written after it and every stored value is finite.
     """
     import h5py
     path = shard_path(cache_dir, shard)
     n_total, size, k = int(meta['num_samples']), int(meta['shard_size']), int(meta['views'])
     want = list(range(shard * size, min(n_total, (shard + 1) * size)))
     shapes = meta['heads'] if group == 'logits' else meta.get(group, {})
+    codec = build_codec(meta.get('codec'))
     if full:
         digest = path + DIGEST_SUFFIX
         if not osp.isfile(digest):
@@ -405,11 +417,16 @@ def verify_shard(cache_dir: str, shard: int, meta: dict, group: str,
                 return f'views has shape {f["views"].shape}, not {(len(want), k)}'
             for name, shape in shapes.items():
                 per = tuple(shape) if isinstance(shape, (list, tuple)) else (int(shape), )
-                arr = f[group][name]
-                if arr.shape != (len(want), k) + per:
-                    return f'{group}/{name} has shape {arr.shape}, not {(len(want), k) + per}'
-                if full and not np.isfinite(arr[...]).all():
-                    return f'{group}/{name} holds non-finite values'
+                # the stored parts of this output and their per-view shapes (fp16: one, '')
+                parts = codec.encode(np.zeros((1, 1) + per, np.float32))
+                for part, like in parts.items():
+                    key = f'{name}.{part}' if part else name
+                    arr = f[group][key]
+                    expect = (len(want), k) + like.shape[2:]
+                    if arr.shape != expect:
+                        return f'{group}/{key} has shape {arr.shape}, not {expect}'
+                    if full and not np.isfinite(arr[...]).all():
+                        return f'{group}/{key} holds non-finite values'
     except (OSError, KeyError, ValueError) as err:
         return f'it does not read: {type(err).__name__}: {err}'
     return None
@@ -436,6 +453,7 @@ class TeacherCacheReader:
         self.views = int(self.meta['views'])
         self.shard_size = int(self.meta['shard_size'])
         self.heads = dict(self.meta['heads'] if group == 'logits' else self.meta[group])
+        self.codec = build_codec(self.meta.get('codec'))
         self._files = {}
         self._pid = None
 
@@ -477,7 +495,13 @@ class TeacherCacheReader:
                                    f'changed since the cache was written')
         text = f['views'][row, view]
         text = text.decode() if isinstance(text, bytes) else text
-        logits = {h: f[self.group][h][row, view] for h in self.heads}
+        if self.codec.name == 'fp16':
+            logits = {h: f[self.group][h][row, view] for h in self.heads}
+        else:
+            grp = f[self.group]
+            logits = {h: self.codec.decode(
+                {k.split('.', 1)[1]: grp[k][row, view] for k in grp if k.startswith(h + '.')},
+                int(np.ravel(self.heads[h])[-1])) for h in self.heads}
         check_finite(logits, f'{where} (sample {sample_idx}, view {view})', float16=False)
         return json.loads(text), logits
 
@@ -537,12 +561,18 @@ class _Views:
 
     def __getitem__(self, i):
         idx, _ = self.items[i]
+        prepare = getattr(self.dataset, 'prepare_view', None)  # e.g. MixedPairDataset
+        if prepare is not None:
+            return prepare(idx)
         return self.dataset.pipeline(self.dataset.get_data_info(idx))
 
 
 def _seed_worker(worker_id):
+    import random
+
     import torch
     np.random.seed(torch.initial_seed() % 2**32)
+    random.seed(torch.initial_seed() % 2**32)  # MMAction2's RandomResizedCrop offsets
 
 
 def validate_cache_args(views: int, shard_size: int, batch_size: Optional[int] = None,
@@ -564,7 +594,7 @@ def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dic
                group: str = 'logits', views: int = 4, shard_size: int = 256,
                batch_size: int = 8, num_workers: int = 0, seed: int = 0,
                dataset_cfg: Optional[dict] = None, amp: bool = False,
-               verify: bool = True) -> None:
+               verify: bool = True, codec=None) -> None:
     """Write the missing shards of a cache (shared by ``tools/cache_teacher.py`` and
     ``tools/extract_features.py``): rank 0 writes (or checks) ``meta.json``, each rank takes
     shards ``s ≡ rank (mod world)``, intact finished shards are skipped, torn ones rewritten
@@ -582,14 +612,17 @@ def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dic
         amp: the forward ran under autocast (part of the stamp).
         verify: check finished shards fully (digest and values) on resume; False checks their
             structure only.
+        codec: storage of the arrays (:func:`.cache_codecs.build_codec`; None = float16),
+            recorded as ``meta['codec']`` unless float16.
 
     Raises:
         ValueError: bad ``views`` / ``shard_size`` / ``batch_size`` / ``num_workers``.
-        StaleTeacherCacheError: ``out`` holds a cache with another stamp.
+        StaleTeacherCacheError: ``out`` holds a cache with another stamp (or storage codec).
         NonFiniteCacheError: a NaN / inf output, naming the sample, its id and the view
             (the shard is not written).
     """
     import math
+    import random
 
     import torch
     from mmengine.dist import barrier, get_dist_info
@@ -603,6 +636,9 @@ def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dic
                 num_samples=n, pipeline=pipeline_fingerprint(dataset_cfg),
                 dataset=dataset_fingerprint(dataset_cfg, dataset, ids), code=code_fingerprint(),
                 run=dict(amp=bool(amp), views=int(views), shard_size=int(shard_size)))
+    codec = build_codec(codec)
+    if codec.name != 'fp16':
+        meta['codec'] = codec.meta()
     if rank == 0:
         write_meta(out, meta, ids)
     barrier()
@@ -623,6 +659,7 @@ def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dic
         idxs = list(range(shard * shard_size, min(n, (shard + 1) * shard_size)))
         items = [(i, k) for i in idxs for k in range(views)]
         np.random.seed(seed + shard)
+        random.seed(seed + shard)  # python's RNG draws crop offsets: the same seed, same views
         torch.manual_seed(seed + shard)
         loader = torch.utils.data.DataLoader(
             _Views(dataset, items), batch_size=batch_size, num_workers=num_workers,
@@ -649,7 +686,7 @@ def fill_cache(out: str, dataset, run_batch, shapes: Dict[str, tuple], meta: dic
                 for _ in batch:
                     progress.update()
         write_shard(out, shard, idxs, stored, arrays, group=group,
-                    ids=[ids[i] for i in idxs])
+                    ids=[ids[i] for i in idxs], codec=codec)
     barrier()
     if rank == 0:
         print(f'\ncache complete: {out}', flush=True)

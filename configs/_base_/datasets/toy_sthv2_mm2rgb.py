@@ -34,6 +34,8 @@ _toy_load = dict(rgb=dict(type='LoadRGBFrames'), flow=dict(type='LoadFlowFrames'
 
 # Boxes alone: no frames to crop against (the spatial transforms need a visual reference), so
 # STLT sees the full-frame layout (boxes normalised by the frame size), train and test.
+# In the rgb_boxes / rgb_flow_boxes pipelines the crop moves the boxes (the paper's "same
+# views"), as in the paper configs (sthv2_mm2rgb.py, boxes_follow_crop).
 def _toy_boxes_pipeline(test_mode):
     return [dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1, test_mode=test_mode),
             _toy_load['boxes'], dict(type='PackMultimodalInputs')]

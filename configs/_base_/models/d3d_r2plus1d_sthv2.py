@@ -28,6 +28,7 @@ d3d_flow_preprocessor = dict(
     type='SelectModality', modality='flow',
     preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[127.5, 127.5],
                       format_shape='NCTHW'))
+# deviation: R(2+1)D-34 (Kinetics-400, MMAction2) for both streams instead of S3D-G (see above)
 r2plus1d_34 = dict(
     type='ResNet2Plus1d', depth=34, pretrained=f'submodule:backbone.:{r2plus1d_34_k400_ckpt}',
     pretrained2d=False, in_channels=3, base_channels=64, norm_eval=False,
@@ -36,6 +37,9 @@ r2plus1d_34 = dict(
     conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, with_pool1=True,
     inflate=(1, 1, 1, 1), spatial_strides=(1, 2, 2, 2), temporal_strides=(1, 2, 2, 2),
     zero_init_residual=False)
+# average_clips='prob' takes effect: D3D's networks are plain Recognizer3D, tested by MMAction2's
+# predict (one test clip: pred_score = softmax of the logits; several clips: mean probability);
+# top-1 is the same as with 'score'. The distillation loss reads the head's logits, not this.
 d3d_head = dict(type='I3DHead', num_classes=d3d_num_classes, in_channels=512,
                 spatial_type='avg', dropout_ratio=0.5, average_clips='prob')
 d3d_rgb_model = dict(type='Recognizer3D', backbone=r2plus1d_34, cls_head=d3d_head,

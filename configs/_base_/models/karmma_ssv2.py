@@ -51,7 +51,7 @@ def _k400(ckpt, in_channels):
 # feed the fusion block noise). Train an STLT-12 on boxes yourself (e.g. BoxRecognizer as in
 # configs/mm2rgb/baseline_boxes_sthv2.py with max_frames=16, on Action Genome or SSv2 boxes) and
 # set this to its checkpoint (keys backbone.*), or allow_random_frozen=True on purpose.
-stlt12_ckpt = None
+stlt12_ckpt = None  # deviation: no Action Genome STLT-12 exists; set your own (see above)
 
 
 swin_b = dict(type='SwinTransformer3D', arch='base', pretrained=None, pretrained2d=False,

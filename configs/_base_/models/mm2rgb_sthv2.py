@@ -25,6 +25,8 @@ rgb_preprocessor = dict(
     preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5, 127.5],
                       std=[127.5, 127.5, 127.5], to_rgb=True, format_shape='NCTHW'))
 # flow: uint8 quantised with bound 20 px (127.5 = zero flow) → [-1, 1]
+# deviation: flow computed from the videos by tools/data/extract_flow.py (TV-L1, ±20 px, x/y);
+# the paper uses the optical flow released by its ref. [16] (configs/mm2rgb/README.md)
 flow_preprocessor = dict(
     type='SelectModality', modality='flow',
     preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5, 127.5], std=[127.5, 127.5],
@@ -62,6 +64,8 @@ rgb_model = dict(
 #   torch.save(c, 'checkpoints/vit_base_patch16_224_flow2ch.pth')"
 # Without that file, building the flow model fails with FileNotFoundError naming it (never a
 # silent random start).
+# deviation: the paper applies "the same pre-trained TimesFormer" to flow frames; its patch
+# embedding takes 3 channels, ours 2 (x, y): inflated from the RGB kernel
 vit_b_flow_ckpt = 'checkpoints/vit_base_patch16_224_flow2ch.pth'
 flow_model = dict(
     type='Recognizer3D',

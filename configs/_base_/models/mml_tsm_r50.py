@@ -11,6 +11,8 @@ num_segments = 8
 # set a local file), loaded by ResNetTSM's pretrained2d path. Later stages start from the
 # previous stage through member_init (MMAction2's ResNetTSM / ResNet3d ignore init_cfg).
 imagenet_r50 = 'torchvision://resnet50'
+# Heads: average_clips='score' = what MultiModalityNetworks does with several test clips (mean
+# of the clip logits; it refuses 'prob'); the MML test protocol uses one clip (sthv2_mml.py).
 
 
 def tsm_r50(in_channels, mean, std, to_rgb=False, pretrained=None):
@@ -24,7 +26,7 @@ def tsm_r50(in_channels, mean, std, to_rgb=False, pretrained=None):
         cls_head=dict(type='TSMHead', num_classes=num_classes, in_channels=2048,
                       num_segments=num_segments, spatial_type='avg',
                       consensus=dict(type='AvgConsensus', dim=1),
-                      dropout_ratio=0.5, init_std=0.001, is_shift=True, average_clips='prob'),
+                      dropout_ratio=0.5, init_std=0.001, is_shift=True, average_clips='score'),
         data_preprocessor=dict(type='FramesAsImages', preprocessor=dict(
             type='ActionDataPreprocessor', mean=mean, std=std, to_rgb=to_rgb,
             format_shape='NCHW')))

@@ -1,14 +1,25 @@
-# DMCL schedule (dmcl.txt §4): SGD, momentum 0.9, initial lr 1e-3, from scratch. The epoch count
-# and decay are in the supplementary material (not in our copy): 50 epochs, step decay ×0.1 at
-# 30 and 45 here. Checkpoints are selected on Σ (fused_top1; the released code selects on the
-# oracle Φ, which cannot be deployed: save_best='oracle_top1' reproduces it).
-max_epochs = 50
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=1)
+# DMCL schedule. Paper (dmcl.txt §4.2): "trained from scratch ... SGD optimizer with Momentum
+# 0.9, and an initial learning rate of 10^-3"; the epochs, decay and weight decay are in a
+# supplementary material we do not have. Those below are the authors' released code's
+# (ncgarcia/DMCL: --n_epochs 220, 5-epoch linear warm-up, ×0.1 at epochs 100, 150, 180 and 200,
+# L2 weight decay 1e-4 on every weight but batch-norm parameters and biases, validation every 5
+# epochs). Its initial lr is 1.28e-3; we keep the paper's 1e-3.
+# Its early stopping never fires (the history it compares with starts with zeros), so none here.
+max_epochs = 220
+warmup_epochs = 5
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4))
-param_scheduler = [dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-                        milestones=[30, 45], gamma=0.1)]
-# (the method configs set default_hooks.checkpoint.save_best='fused_top1')
-auto_scale_lr = dict(enable=False, base_batch_size=32)
+                     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4),
+                     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, end_factor=1.0, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
+         milestones=[100, 150, 180, 200], gamma=0.1)]
+# Checkpoints: selected on the deliverable network's validation top-1 (the method configs set
+# default_hooks.checkpoint.save_best='rgb_top1'); Σ and Φ are still computed and logged. The
+# released code selects on the oracle Φ ('oracle_top1'), which no single network can deploy.
+# 8 = the released code's batch (one GPU); with another total batch use --auto-scale-lr
+auto_scale_lr = dict(enable=False, base_batch_size=8)

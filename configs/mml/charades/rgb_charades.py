@@ -15,4 +15,5 @@ model = dict(type='MultiModalityNetworks', multi_label=True,
              input_keys=dict(rgb='rgb', rgb_b='rgb'),
              strategy=dict(type='MutualLearningLoss', target='peers', loss_weight=0.0),
              member_init=dict(rgb=_k400, rgb_b=_k400) if _base_.kinetics_i3d_r50 else dict())
-default_hooks = dict(checkpoint=dict(save_best='fused_mAP', rule='greater'))
+# the deliverable is the RGB network: best checkpoint on its mAP (Σ's mAP is logged next to it)
+default_hooks = dict(checkpoint=dict(save_best='rgb_mAP', rule='greater'))

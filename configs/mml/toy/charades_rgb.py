@@ -20,5 +20,5 @@ optim_wrapper = dict(_delete_=True, type='OptimWrapper',
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=20, eta_min=0, by_epoch=True, begin=0,
                         end=20, convert_to_iter_based=True)]
 default_hooks = dict(_base_.toy_default_hooks, logger=dict(interval=9),
-                     checkpoint=dict(interval=5, max_keep_ckpts=1, save_best='fused_mAP',
+                     checkpoint=dict(interval=5, max_keep_ckpts=1, save_best='rgb_mAP',
                                      rule='greater'))

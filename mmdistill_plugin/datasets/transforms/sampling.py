@@ -1,12 +1,17 @@
 # Copyright (c) mmdistill contributors.
 """Frame sampling for several modalities: mixed uniform / dense sampling, consecutive frames
 per segment, and MML's aligned sampling of modalities with different frame counts."""
+import zlib
 from typing import Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from mmaction.datasets.transforms import UniformSample
 from mmaction.registry import TRANSFORMS
+
+#: keys naming a sample, the first one set is hashed into :class:`SeededUniformSample`'s seed
+VIDEO_KEYS = ('video_id', 'narration_id', 'id', 'frame_dir', 'filename')
 
 
 @TRANSFORMS.register_module()
@@ -111,3 +116,70 @@ class WithFrameOffset(BaseTransform):
 
     def __repr__(self):
         return f'{self.__class__.__name__}({self.inner!r})'
+
+
+@TRANSFORMS.register_module()
+class SeededUniformSample(BaseTransform):
+    """``num_clips`` clips of ``clip_len`` frames, each drawn as in training (MMAction2's
+    ``UniformSample``: the video split into ``clip_len`` equal segments, one random frame from
+    each), with a random state fixed per video, so every evaluation sees the same clips.
+
+    DMCL's test protocol (dmcl.txt §4.2): "ten clips per video, each clip consisting of eight
+    frames randomly sampled, centered, and with no data augmentation"; the final prediction is
+    the average of the ten clip predictions. The authors' released code draws the ten clips once
+    (one random frame per eighth of the video) and stores them for every later evaluation; here
+    the draw is repeated from the seed ``crc32(video id) + seed``, which gives the same clips in
+    every run, worker and epoch. MMAction2's own ``UniformSample(test_mode=True)`` instead takes
+    evenly spaced fixed positions (no randomness), and in training mode it draws ONE clip
+    whatever ``num_clips`` says.
+
+    The video id is the first of :data:`VIDEO_KEYS` present in ``results`` (``sample_idx`` when
+    none is). Writes ``frame_inds`` (``[num_clips * clip_len]``, clip after clip, plus
+    ``start_index``), ``clip_len``, ``num_clips``, ``frame_interval=None``.
+
+    Args:
+        clip_len (int): frames per clip (DMCL: 8).
+        num_clips (int): clips per video (DMCL: 10).
+        seed (int): added to every video's seed (another fixed set of clips).
+
+    Raises:
+        ValueError: ``clip_len`` or ``num_clips`` < 1.
+        KeyError: ``results`` names no video (none of :data:`VIDEO_KEYS`, no ``sample_idx``).
+    """
+
+    def __init__(self, clip_len: int, num_clips: int = 1, seed: int = 0) -> None:
+        if clip_len < 1 or num_clips < 1:
+            raise ValueError(f'clip_len and num_clips must be >= 1, got {clip_len}, '
+                             f'{num_clips}')
+        self.clip_len = int(clip_len)
+        self.num_clips = int(num_clips)
+        self.seed = int(seed)
+        self._one_clip = UniformSample(clip_len=clip_len, num_clips=1, test_mode=False)
+
+    def video_seed(self, results: dict) -> int:
+        """The seed of this sample's clips (``crc32`` of its id, plus ``seed``), < 2**32."""
+        name = next((results[k] for k in VIDEO_KEYS if results.get(k) is not None), None)
+        if name is None:
+            if results.get('sample_idx') is None:
+                raise KeyError(f'SeededUniformSample: the sample has none of {VIDEO_KEYS} '
+                               'nor sample_idx to seed its clips with')
+            name = f'sample_idx={results["sample_idx"]}'
+        return (zlib.crc32(str(name).encode()) + self.seed) % 2**32
+
+    def transform(self, results: dict) -> dict:
+        state = np.random.get_state()
+        np.random.seed(self.video_seed(results))
+        try:  # MMAction2's training draw, num_clips times, from the video's own random state
+            inds = np.concatenate([self._one_clip._get_sample_clips(int(results['total_frames']))
+                                   for _ in range(self.num_clips)])
+        finally:
+            np.random.set_state(state)
+        results['frame_inds'] = (inds + int(results['start_index'])).astype(np.int32)
+        results['clip_len'] = self.clip_len
+        results['frame_interval'] = None
+        results['num_clips'] = self.num_clips
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(clip_len={self.clip_len}, '
+                f'num_clips={self.num_clips}, seed={self.seed})')

@@ -36,8 +36,9 @@ def _ref_shape(results) -> Tuple[int, int]:
     return results[keys[0]].shape[1:3]
 
 
-def _crop_all(results, fx1, fy1, fx2, fy2):
-    """Crop every visual modality to the relative box ``[fx1, fx2] x [fy1, fy2]``."""
+def _crop_all(results, fx1, fy1, fx2, fy2, crop_boxes=True):
+    """Crop every visual modality (and, with ``crop_boxes``, the boxes) to the relative box
+    ``[fx1, fx2] x [fy1, fy2]``."""
     for k in _visual_keys(results):
         arr = results[k]
         h, w = arr.shape[1:3]
@@ -47,7 +48,7 @@ def _crop_all(results, fx1, fy1, fx2, fy2):
         y2 = min(h, y1 + max(1, int(np.floor((fy2 - fy1) * h + 0.5))))
         results[k] = np.ascontiguousarray(arr[:, y1:y2, x1:x2])
     boxes = results.get('boxes')
-    if isinstance(boxes, np.ndarray):
+    if crop_boxes and isinstance(boxes, np.ndarray):
         b = boxes.copy()
         valid = b[..., 5] > 0
         sx, sy = fx2 - fx1, fy2 - fy1
@@ -135,13 +136,17 @@ class MultimodalRandomResizedCrop(BaseTransform):
     (renormalised, clipped to [0, 1], boxes left with zero area become invalid: all-zero row).
     The box is the view's ``crop_bbox`` draw (replayable, see :mod:`.view`).
     Follow it with :class:`MultimodalResize` to a fixed size, as in MMAction2 configs.
+    ``crop_boxes=False`` leaves the boxes in full-frame coordinates (a boxes model trained on
+    full-frame layouts then sees the layout it was trained on; see the mm2rgb configs).
     Writes ``crop_bbox`` (pixels of the reference frame), ``crop_quadruple``, ``img_shape``.
     """
 
     def __init__(self, area_range: Tuple[float, float] = (0.08, 1.0),
-                 aspect_ratio_range: Tuple[float, float] = (3 / 4, 4 / 3)) -> None:
+                 aspect_ratio_range: Tuple[float, float] = (3 / 4, 4 / 3),
+                 crop_boxes: bool = True) -> None:
         self.area_range = tuple(float(a) for a in area_range)
         self.aspect_ratio_range = tuple(float(a) for a in aspect_ratio_range)
+        self.crop_boxes = bool(crop_boxes)
 
     def transform(self, results: dict) -> dict:
         h, w = _ref_shape(results)
@@ -150,22 +155,24 @@ class MultimodalRandomResizedCrop(BaseTransform):
             (h, w), self.area_range, self.aspect_ratio_range)])
         _record_crop(results, bbox)
         l, t, r, b = bbox
-        _crop_all(results, l / w, t / h, r / w, b / h)
+        _crop_all(results, l / w, t / h, r / w, b / h, self.crop_boxes)
         return results
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(area_range={self.area_range}, '
-                f'aspect_ratio_range={self.aspect_ratio_range})')
+                f'aspect_ratio_range={self.aspect_ratio_range}, crop_boxes={self.crop_boxes})')
 
 
 @TRANSFORMS.register_module()
 class MultimodalCenterCrop(BaseTransform):
     """Center crop of ``crop_size`` (int or ``(w, h)``, pixels of the reference frame) applied
-    to every visual modality and the boxes (as :class:`MultimodalRandomResizedCrop`)."""
+    to every visual modality and the boxes (as :class:`MultimodalRandomResizedCrop`, also its
+    ``crop_boxes``)."""
 
-    def __init__(self, crop_size: Union[int, Tuple[int, int]]) -> None:
+    def __init__(self, crop_size: Union[int, Tuple[int, int]], crop_boxes: bool = True) -> None:
         self.crop_size = (crop_size, crop_size) if isinstance(crop_size, int) \
             else tuple(crop_size)
+        self.crop_boxes = bool(crop_boxes)
 
     def transform(self, results: dict) -> dict:
         h, w = _ref_shape(results)
@@ -174,11 +181,74 @@ class MultimodalCenterCrop(BaseTransform):
         left, top = (w - cw) // 2, (h - ch) // 2
         bbox = (left, top, left + cw, top + ch)
         _record_crop(results, bbox)
-        _crop_all(results, left / w, top / h, (left + cw) / w, (top + ch) / h)
+        _crop_all(results, left / w, top / h, (left + cw) / w, (top + ch) / h,
+                  self.crop_boxes)
         return results
 
     def __repr__(self):
-        return f'{self.__class__.__name__}(crop_size={self.crop_size})'
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'crop_boxes={self.crop_boxes})')
+
+
+@TRANSFORMS.register_module()
+class MultimodalShiftedCenterCrop(MultimodalCenterCrop):
+    """A ``crop_size`` crop "around a randomly shifted center" (DMCL, dmcl.txt §4.2), the same
+    for every visual modality and the boxes.
+
+    The box is :class:`MultimodalCenterCrop`'s (MMAction2's ``CenterCrop`` placement,
+    ``left = (w − cw) // 2``) moved by ``(dx, dy)`` pixels of the reference frame and clipped to
+    stay inside it. With probability ``shift_prob`` the shift is drawn uniformly from the
+    integers of ``[−max_shift, max_shift]`` (``dx`` then ``dy``, numpy's global RNG), otherwise
+    it is ``(0, 0)``: the DMCL authors' released code resizes frames to 256², then with
+    probability 0.5 moves the 224² window's centre by ``U(−16, 16)`` px on each axis (the whole
+    slack of 256 − 224), else takes the centre. The shift is the view's ``crop_shift`` draw
+    (``[dx, dy]``, replayable, see :mod:`.view`); pixels and boxes are cut as in
+    :class:`MultimodalRandomResizedCrop`.
+
+    Args:
+        crop_size (int | tuple[int, int]): ``(w, h)`` of the crop in reference-frame pixels.
+        max_shift (int): largest shift of the centre per axis, pixels (>= 0).
+        shift_prob (float): probability of a shifted (rather than centred) crop, in [0, 1].
+        crop_boxes (bool): crop the boxes too (see :class:`MultimodalRandomResizedCrop`).
+
+    Writes ``crop_bbox`` (pixels of the reference frame), ``crop_quadruple``, ``img_shape``.
+
+    Raises:
+        ValueError: a negative ``max_shift`` or ``shift_prob`` outside [0, 1].
+    """
+
+    def __init__(self, crop_size: Union[int, Tuple[int, int]] = 224, max_shift: int = 16,
+                 shift_prob: float = 0.5, crop_boxes: bool = True) -> None:
+        super().__init__(crop_size, crop_boxes)
+        if max_shift < 0 or not 0.0 <= shift_prob <= 1.0:
+            raise ValueError(f'max_shift must be >= 0 and shift_prob in [0, 1], got '
+                             f'max_shift={max_shift}, shift_prob={shift_prob}')
+        self.max_shift = int(max_shift)
+        self.shift_prob = float(shift_prob)
+
+    def _sample_shift(self) -> list:
+        if np.random.rand() >= self.shift_prob:
+            return [0, 0]
+        s = self.max_shift
+        return [int(np.random.randint(-s, s + 1)), int(np.random.randint(-s, s + 1))]
+
+    def transform(self, results: dict) -> dict:
+        h, w = _ref_shape(results)
+        results['img_shape'] = (h, w)
+        cw, ch = min(self.crop_size[0], w), min(self.crop_size[1], h)
+        dx, dy = draw(results, 'crop_shift', self._sample_shift)
+        left = int(np.clip((w - cw) // 2 + dx, 0, w - cw))
+        top = int(np.clip((h - ch) // 2 + dy, 0, h - ch))
+        bbox = (left, top, left + cw, top + ch)
+        _record_crop(results, bbox)
+        _crop_all(results, left / w, top / h, (left + cw) / w, (top + ch) / h,
+                  self.crop_boxes)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'max_shift={self.max_shift}, shift_prob={self.shift_prob}, '
+                f'crop_boxes={self.crop_boxes})')
 
 
 @TRANSFORMS.register_module()

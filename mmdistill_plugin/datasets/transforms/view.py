@@ -24,7 +24,7 @@ REPLAY_KEY = 'replay_view'
 
 #: MMAction2 / plugin transforms that write ``results['frame_inds']``.
 FRAME_SAMPLERS = ('SampleFrames', 'UniformSample', 'UniformSampleFrames', 'DenseSampleFrames',
-                  'SampleAVAFrames', 'SampleMixedFrames')
+                  'SampleAVAFrames', 'SampleMixedFrames', 'SeededUniformSample')
 
 
 def draw(results: dict, name: str, sample: Callable[[], Any]) -> Any:

@@ -32,7 +32,9 @@ class MultiModalityNetworks(BaseModel):
     Logged: ``<name>.loss_cls``, ``<name>.loss_kd`` (summed into the loss) and
     ``winner_rate.<name>`` (fraction of the batch network ``name`` won; DMCL Fig. 3).
 
-    Prediction: every member's logits (clip scores averaged) in ``pred_logits.<name>`` and its
+    Prediction: every member's logits (clip logits averaged, as a head's
+    ``average_clips='score'``; a member head saying ``'prob'`` is refused, since it would be
+    ignored) in ``pred_logits.<name>`` and its
     probabilities (softmax; sigmoid for ``multi_label``) in ``pred_scores.<name>``; evaluate
     with ``MultiModalityMetric`` (each modality, Σ, Φ).
 
@@ -55,7 +57,8 @@ class MultiModalityNetworks(BaseModel):
 
     Raises:
         ValueError: no members, members with different heads / class counts, unknown names in
-            ``input_keys`` / ``member_init`` / ``test_members``.
+            ``input_keys`` / ``member_init`` / ``test_members``, a member head with
+            ``average_clips='prob'``.
         KeyError: (at run time) the batch lacks a member's input key.
         FileNotFoundError, RuntimeError: a ``member_init`` checkpoint missing or not fitting
             (the message names the member and the keys).
@@ -77,6 +80,14 @@ class MultiModalityNetworks(BaseModel):
             raise ValueError('MultiModalityNetworks needs at least one member')
         self.members = ModuleDict({n: MODELS.build(cfg) for n, cfg in members.items()})
         self.names = list(self.members)
+        averaging = {n: getattr(getattr(m, 'cls_head', None), 'average_clips', None)
+                     for n, m in self.members.items()}
+        prob = sorted(n for n, a in averaging.items() if a == 'prob')
+        if prob:
+            raise ValueError(
+                f"members {prob} have cls_head.average_clips='prob', but MultiModalityNetworks "
+                "averages the clip LOGITS of every member (Σ sums them): set "
+                "average_clips='score' (or leave it unset) so the config says what runs")
         for what, d in (('input_keys', input_keys), ('member_init', member_init)):
             unknown = set(d or {}) - set(self.names)
             if unknown:

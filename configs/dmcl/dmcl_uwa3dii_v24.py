@@ -1,0 +1,6 @@
+# DMCL on UWA3DII, cross-view split: train on views 2 and 4, test on views 1 and 3;
+# everything else as dmcl_uwa3dii.py (views 1, 2 -> 3, 4).
+_base_ = ['./dmcl_uwa3dii.py']
+train_dataloader = dict(dataset=dict(ann_file='data/uwa3dii/lists/uwa3dii_v24_train.txt'))
+val_dataloader = dict(dataset=dict(ann_file='data/uwa3dii/lists/uwa3dii_v24_val.txt'))
+test_dataloader = dict(dataset=dict(ann_file='data/uwa3dii/lists/uwa3dii_v24_test.txt'))
