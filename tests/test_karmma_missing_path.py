@@ -8,9 +8,9 @@ import copy
 
 import numpy as np
 import torch
+from tiny_models import tiny_batch, tiny_recognizer
 
 from mmaction.registry import MODELS, TRANSFORMS
-from tiny_models import tiny_batch, tiny_recognizer
 
 
 def _bn_recognizer():

@@ -23,7 +23,7 @@ from mmengine.model import BaseModel
 from mmaction.registry import MODELS
 
 
-@MODELS.register_module()
+@MODELS.register_module(force=True)  # the suites import it by path and by module name
 class LabelTeacher(BaseModel):
     """Logits ``[B, num_classes]`` from ``data_samples[i].gt_labels.item`` (oracle) or zeros.
 

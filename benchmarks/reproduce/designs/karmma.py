@@ -62,10 +62,10 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-from generate_toy_dataset import (EPIC_COLUMNS, EPIC_NOUNS, EPIC_VERBS,  # noqa: E402
-                                  _map, _prepare_dir, blend, csv_text, fmt_ts, hsv_to_bgr,
-                                  parse_ts, quantize_flow, rect_alpha, smooth_background,
-                                  superellipse_alpha, write_jpgs, write_text, write_wav)
+from generate_toy_dataset import (EPIC_COLUMNS, EPIC_NOUNS, EPIC_VERBS, _map,  # noqa: E402
+                                  _prepare_dir, blend, csv_text, fmt_ts, hsv_to_bgr, parse_ts,
+                                  quantize_flow, rect_alpha, smooth_background, superellipse_alpha,
+                                  write_jpgs, write_text, write_wav)
 
 DESIGN_VERSION = 1
 #: Probability that a segment carries each cue (see the module docstring).

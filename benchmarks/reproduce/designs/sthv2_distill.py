@@ -265,6 +265,44 @@ def generate(out_dir, seed=0, train_per_class=60, val_per_class=60, workers=None
     return counts
 
 
+#: Sizes of the suites' data (videos per class): ``full`` 240 training / 216 validation videos
+#: (the toy SSv2 split's sizes), ``smoke`` 12 / 6 for the end-to-end tests.
+SUITE_SIZES = dict(full=dict(train_per_class=40, val_per_class=36),
+                   smoke=dict(train_per_class=2, val_per_class=1))
+
+
+def suite_data(suite, knobs=None):
+    """Generate this design's data for a reproduction suite (``common.Suite``) in its
+    ``data_dir`` (data seed 0, ``SUITE_SIZES[suite.scale]``), through ``suite.run_cmd`` (timed,
+    in-process with ``--smoke``); regenerated only when this file, the toy generator it imports
+    or the arguments change. Sets ``suite.extra['val_items']``.
+
+    Returns:
+        Path: the data folder (``<data_dir>``, holding ``sthv2/``).
+    """
+    import hashlib
+
+    from common import atomic_write
+    sizes = SUITE_SIZES[suite.scale]
+    args = ['--seed', '0', '--num-workers', '1',
+            '--train-per-class', str(sizes['train_per_class']),
+            '--val-per-class', str(sizes['val_per_class'])]
+    if knobs:
+        args += ['--set', *[f'{k}={v!r}' for k, v in sorted(knobs.items())]]
+    here = Path(__file__).resolve()
+    digest = hashlib.sha256(here.read_bytes() + (REPO / 'tools/data/generate_toy_dataset.py')
+                            .read_bytes()).hexdigest()
+    want = dict(args=args, design_sha256=digest)
+    stamp = Path(suite.data_dir) / '.suite_args.json'
+    if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+        suite.run_cmd([sys.executable, str(here.relative_to(REPO)), '--out-dir',
+                       str(suite.data_dir), *args], suite.out / 'generate_data.log')
+        atomic_write(stamp, json.dumps(want))
+    with open(Path(suite.data_dir) / 'sthv2/annotations/validation.json') as f:
+        suite.extra['val_items'] = len(json.load(f))
+    return Path(suite.data_dir)
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--out-dir', required=True)
