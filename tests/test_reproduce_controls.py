@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.structures import LabelData
+
 from mmaction.structures import ActionDataSample
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks' / 'reproduce'))
@@ -14,7 +16,7 @@ def _samples(labels):
     out = []
     for y in labels:
         ds = ActionDataSample()
-        ds.set_gt_label(y)
+        ds.gt_labels = LabelData(item=torch.tensor([y]))   # the toy SSv2 samples' label
         out.append(ds)
     return out
 

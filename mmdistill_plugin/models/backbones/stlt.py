@@ -25,7 +25,9 @@ class STLT(BaseModule):
        the frame token alone, no NaN). The frame token's output is the frame
        embedding.
     3. Temporal transformer (``num_temporal_layers``) over the ``T`` frame
-       embeddings + learned temporal position embedding (``max_frames``),
+       embeddings + learned temporal position embedding (``max_frames``,
+       initialised N(0, 1): the scale of the LayerNorm-ed frame embeddings it
+       is added to, so frame order is visible from the first step),
        optionally with a CLS token appended last; final LayerNorm.
 
     Decisions the papers leave open / differences from the reference code:
@@ -103,14 +105,20 @@ class STLT(BaseModule):
         ])
         self.norm = nn.LayerNorm(embed_dims)
         self.dropout = nn.Dropout(dropout)
-        # Embeddings on the scale of the coordinate projection (trunc-normal 0.02, the Linear
-        # init_cfg): nn.Embedding's N(0, 1) would swamp the box coordinates after the sum.
+        # Box-level embeddings on the scale of the coordinate projection (trunc-normal 0.02, the
+        # Linear init_cfg): nn.Embedding's N(0, 1) would swamp the box coordinates after the sum.
         embeds = [self.category_embed.weight]
         if self.slot_embed is not None:
             embeds.append(self.slot_embed.weight)
-        for p in (self.frame_token, self.temporal_pos, self.cls_token, *embeds):
+        for p in (self.frame_token, self.cls_token, *embeds):
             if p is not None:
                 nn.init.trunc_normal_(p, std=0.02)
+        # The temporal position embedding is added to LayerNorm-ed frame embeddings (unit scale
+        # per channel), so it is initialised at that scale (N(0, 1), nn.Embedding's default, as
+        # the reference STLT's position embeddings). At 0.02 it was 50x smaller than the frame
+        # embeddings: the temporal stage was nearly blind to frame order, so a clip and its time
+        # reversal (left->right vs right->left) gave almost the same output.
+        nn.init.normal_(self.temporal_pos, std=1.0)
 
     def forward(self, boxes: Tensor) -> Tensor:
         """Encode box layouts.
