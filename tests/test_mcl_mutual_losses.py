@@ -42,6 +42,14 @@ def test_dmcl_hand_built_batch():
     torch.testing.assert_close(out['loss_kd'], torch.tensor([kd / 2, kd / 2]))
 
 
+def test_dmcl_without_t2_scale_is_eq3_as_printed():
+    # Eq. 3 without the released code's T²: the losers' soft-CE term is weighted by λ alone
+    out = build(dict(type='DMCLLoss', T=2.0, lam=0.5, t2_scale=False))(HAND.clone(), HAND_Y)
+    torch.testing.assert_close(out['loss_kd'], torch.tensor([0.5 * L2 / 2, 0.5 * L2 / 2]))
+    rt = build(dict(type='RandomTeacherMCLLoss', T=2.0, lam=0.5, t2_scale=False))
+    assert rt.t2_scale is False
+
+
 def test_smcl_and_independent_hand_built_batch():
     ce0, ce1 = math.log(1 + math.exp(-2)), math.log(1 + math.exp(-3))
     s = build(dict(type='SMCLLoss'))(HAND.clone(), HAND_Y)

@@ -28,6 +28,27 @@ def test_frames_to_segments_stack_diff_center():
             diff=5, source='rgb'))))(dict(rgb=rgb[:8], num_clips=2, clip_len=4))
 
 
+def test_frames_to_segments_as_one_clip_for_3d_networks():
+    # 4 sampled positions × 2 consecutive frames: per-frame RGBDiff for a 3D CNN
+    n, h, w = 4, 3, 5
+    rgb = np.random.default_rng(1).integers(0, 255, (n * 2, h, w, 3), dtype=np.uint8)
+    flow = np.random.default_rng(2).integers(0, 255, (n * 2, h, w, 2), dtype=np.uint8)
+    t = TRANSFORMS.build(dict(type='FramesToSegments', as_clip=True, ops=dict(
+        rgb='center', flow=dict(stack=1), rgb_diff=dict(diff=1, source='rgb'))))
+    r = t(dict(rgb=rgb.copy(), flow=flow, num_clips=n, clip_len=2, label=0))
+    assert (r['num_clips'], r['clip_len']) == (1, n)
+    packed = TRANSFORMS.build(dict(type='PackMultimodalInputs', modalities=(
+        'rgb', 'flow', 'rgb_diff')))(r)['inputs']
+    assert packed['rgb'].shape == (1, 3, n, h, w) and packed['rgb_diff'].shape == (1, 3, n, h, w)
+    assert packed['flow'].shape == (1, 2, n, h, w)
+    # clip frame k: the second frame of pair k, flow k of the pair, and their difference
+    k = 2
+    assert np.array_equal(packed['rgb'][0, :, k].numpy(), rgb[2 * k + 1].transpose(2, 0, 1))
+    assert np.array_equal(packed['flow'][0, :, k].numpy(), flow[2 * k].transpose(2, 0, 1))
+    diff = rgb[2 * k + 1].astype(np.float32) - rgb[2 * k].astype(np.float32)
+    assert np.array_equal(packed['rgb_diff'][0, :, k].numpy(), diff.transpose(2, 0, 1))
+
+
 def test_expand_consecutive_and_mixed_sampling():
     t = TRANSFORMS.build(dict(type='ExpandConsecutive', num=3))
     r = t(dict(frame_inds=np.array([1, 5, 9]), start_index=1, total_frames=10))

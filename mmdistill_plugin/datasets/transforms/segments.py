@@ -25,19 +25,27 @@ class FramesToSegments(BaseTransform):
     Difference outputs are computed before any key is overwritten. Afterwards
     ``results['clip_len'] = 1`` (every visual modality is one frame per segment): put this after
     the spatial transforms (which see L frames, so flips negate only the flow's x channel) and
-    before ``PackMultimodalInputs``.
+    before ``PackMultimodalInputs``. With ``as_clip=True`` (3D networks) the segments' frames
+    form ONE clip instead: ``num_clips = 1``, ``clip_len`` = the number of segments, so
+    ``PackMultimodalInputs`` gives ``[1, C, num_segments, H, W]`` (e.g. per-frame RGBDiff for a
+    3D CNN: ``ExpandConsecutive(num=2)`` then ``rgb_diff=dict(diff=1)``).
 
     Example (MML on SSv2: 8 segments of 6 consecutive frames)::
 
         dict(type='FramesToSegments', ops=dict(rgb='center', flow=dict(stack=5),
                                                rgb_diff=dict(diff=5, source='rgb')))
 
+    Args:
+        ops (dict): output key → op (above).
+        as_clip (bool): the segments form one clip (3D networks); default one frame per clip.
+
     Raises:
         KeyError: a missing source key. ValueError: a segment shorter than asked (names it).
     """
 
-    def __init__(self, ops: Dict[str, Union[str, dict]]) -> None:
+    def __init__(self, ops: Dict[str, Union[str, dict]], as_clip: bool = False) -> None:
         self.ops = dict(ops)
+        self.as_clip = bool(as_clip)
         for k, op in self.ops.items():
             if not (op == 'center' or (isinstance(op, dict) and (set(op) == {'stack'} or set(
                     op) in ({'diff'}, {'diff', 'source'})))):
@@ -72,8 +80,11 @@ class FramesToSegments(BaseTransform):
             n, kk, h, w, c = seg.shape
             out[key] = np.ascontiguousarray(seg.transpose(0, 2, 3, 1, 4).reshape(n, h, w, kk * c))
         results.update(out)
-        results['clip_len'] = 1
+        if self.as_clip:
+            results['num_clips'], results['clip_len'] = 1, num_clips
+        else:
+            results['clip_len'] = 1
         return results
 
     def __repr__(self):
-        return f'{self.__class__.__name__}(ops={self.ops})'
+        return f'{self.__class__.__name__}(ops={self.ops}, as_clip={self.as_clip})'

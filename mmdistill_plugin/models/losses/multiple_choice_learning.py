@@ -79,11 +79,13 @@ class DMCLLoss(_MCLBase):
     the soft targets of the winner (Eq. 2) detached, so no gradient reaches the winner through
     them. The soft cross-entropy equals KL(s^{m*} ‖ s^m) plus the entropy of the (constant)
     target: same gradient as the KL form of DESIGN.md, and the logged ``loss_kd`` includes
-    that entropy. T² keeps the gradient scale independent of T (the released code's scaling).
+    that entropy. T² keeps the gradient scale independent of T (the released code's scaling;
+    Eq. 3 as printed has no T²: ``t2_scale=False``, an ablation).
 
     Args:
         T (float): Temperature of the soft targets (paper: 2 or 5).
         lam (float): λ ∈ [0, 1] (paper: 0.5 or 1).
+        t2_scale (bool): Multiply the distillation term by T² (default, the released code).
         loss_weight (float): Scales every term.
 
     Shapes: ``logits`` ``[M, B, C]``, ``labels`` ``[B]`` (int) →
@@ -93,7 +95,8 @@ class DMCLLoss(_MCLBase):
         ValueError: T ≤ 0, λ outside [0, 1], or badly shaped inputs.
     """
 
-    def __init__(self, T: float = 2.0, lam: float = 0.5, loss_weight: float = 1.0) -> None:
+    def __init__(self, T: float = 2.0, lam: float = 0.5, t2_scale: bool = True,
+                 loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
         if T <= 0:
             raise ValueError(f'T must be > 0, got {T}')
@@ -101,6 +104,7 @@ class DMCLLoss(_MCLBase):
             raise ValueError(f'lam must be in [0, 1], got {lam}')
         self.T = float(T)
         self.lam = float(lam)
+        self.t2_scale = bool(t2_scale)
 
     def choose_winner(self, ce: torch.Tensor) -> torch.Tensor:
         """``[M, B]`` per-sample CE → ``[B]`` index of the winner (argmin, Alg. 1 line 10)."""
@@ -115,7 +119,8 @@ class DMCLLoss(_MCLBase):
                          dim=-1)  # [B, C]
         soft_ce = -(soft.unsqueeze(0) * F.log_softmax(logits / self.T, dim=-1)).sum(-1)
         cls = torch.where(win, ce, (1.0 - self.lam) * ce)
-        kd = torch.where(win, torch.zeros_like(soft_ce), self.lam * self.T**2 * soft_ce)
+        kd_weight = self.lam * (self.T**2 if self.t2_scale else 1.0)
+        kd = torch.where(win, torch.zeros_like(soft_ce), kd_weight * soft_ce)
         return self._out(cls, kd, winner)
 
 
