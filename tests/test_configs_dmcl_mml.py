@@ -51,6 +51,8 @@ def test_mml_paper_settings():
                for m in cfg.model.members.values())
     assert cfg.train_pipeline[0].sampler.probs == [0.5, 0.5]
     assert cfg.optim_wrapper.optimizer.lr == 0.025
+    # three networks: the paper's equation (peers), not the two-network mean_logits form
+    assert cfg.model.strategy == dict(type='MutualLearningLoss', target='peers')
     ml = Config.fromfile(str(REPO / 'configs/mml/ml_sthv2.py'))
     assert ml.model.member_init.rgb.checkpoint == 'work_dirs/rgb_sthv2'
     assert cfg.model.member_init.flow.prefix == 'members.rgb.'
