@@ -30,7 +30,10 @@ toy_train_pipeline = [
     *_toy_load,
     dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
     dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
-    dict(type='MultimodalColorJitter'),
+    # mild colour distortions (DMCL §4.2 "random color distortions"); MMAction2's default
+    # strength (brightness / contrast / saturation 0.5, hue 0.1) kept the from-scratch RGB network
+    # at chance for 8-20 epochs on the toy (training CE stuck at log C; docs/benchmarks.md ## DMCL)
+    dict(type='MultimodalColorJitter', brightness=0.1, contrast=0.1, saturation=0.1, hue=0.01),
     dict(type='PackMultimodalInputs'),
 ]
 toy_test_pipeline = [

@@ -2,7 +2,6 @@
 # (first conv inflated), trained with CE alone.
 _base_ = ['./rgb_sthv2.py']
 model = dict(members=dict(_delete_=True, flow=_base_.toy_flow_member),
-             input_keys=dict(_delete_=True),
              member_init=dict(flow=dict(checkpoint='work_dirs/toy_mml_rgb_sthv2',
                                         prefix='members.rgb.')))
 # the one network here is the flow network: best checkpoint on its top-1
