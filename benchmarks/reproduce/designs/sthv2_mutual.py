@@ -252,7 +252,10 @@ def generate(out_dir, seed=0, train_per_class=30, val_per_class=30, workers=1, *
             jobs.append((seed, k, vid, int(lab), d, root))
             split_of[vid] = split
             k += 1
-    results = toy._map(render_video, jobs, workers, 'sthv2 (mutual design) videos')
+    if workers > 1:
+        results = toy._map(render_video, jobs, workers, 'sthv2 (mutual design) videos')
+    else:   # no progress bar in the suites' logs
+        results = [render_video(j) for j in jobs]
     ann_dir = osp.join(root, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     labels_json = {t.replace('[', '').replace(']', ''): str(i)
