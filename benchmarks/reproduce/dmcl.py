@@ -28,12 +28,12 @@ Usage::
     python benchmarks/reproduce/dmcl.py                 # 5 seeds, work_dirs/reproduce/dmcl
     python benchmarks/reproduce/dmcl.py --smoke --out /tmp/dmcl_smoke
 """
-import inspect
+import json
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(__file__))
-from common import Suite, parse_args, plot_bars  # noqa: E402
+from common import NEGATIVE_CONTROL_OFFSET, Suite, parse_args, plot_bars  # noqa: E402
 from designs import sthv2_mutual as design  # noqa: E402
 
 CFG = 'configs/dmcl/toy'
@@ -42,8 +42,10 @@ KEYS = [f'{m}_top1' for m in MODS] + ['fused_top1', 'oracle_top1']
 COLUMNS = KEYS + ['gap_top1']
 HEADERS = [f'{m} top-1 (%)' for m in MODS] + ['Σ (%)', 'Φ (%)', 'Φ − Σ']
 ROWS = ['independent', 'smcl', 'cmcl', 'random_teacher', 'dmcl']
-NEG = 'dmcl_seed+1000'
-SEEDS = 5
+NEG = f'dmcl (seeds +{NEGATIVE_CONTROL_OFFSET})'
+# --smoke: every scheme is the same MultiModalityNetworks with another loss; the smoke trains
+# the plain one and the method
+SMOKE_ROWS = ['independent', 'dmcl']
 EPOCHS = 20     # chosen on the independent row (docs/benchmarks.md ## DMCL)
 LR = 1e-3
 
@@ -56,18 +58,10 @@ TAB2_NWUCLA = dict(random_teacher=dict(rgb=89.57, depth=57.81, flow=89.43),
                    dmcl=dict(rgb=93.64, depth=83.29, flow=91.07))
 
 
-def claim(suite, text, a, b, metric, **kw):
-    """``suite.claim`` with the contract's keywords (``paper``, ``control``, ``margin``) where
-    common.py already takes them (repro-core's API); without them on the older API."""
-    params = inspect.signature(suite.claim).parameters
-    if 'margin' not in params and kw.get('kind') == 'noninferior':
-        kw['kind'] = 'not_less'   # the older API's closest verdict
-    return suite.claim(text, a, b, metric, **{k: v for k, v in kw.items() if k in params})
-
-
-def with_gap(metrics):
-    """Add Φ − Σ (``gap_top1``) to a run's metrics."""
-    return dict(metrics, gap_top1=metrics['oracle_top1'] - metrics['fused_top1'])
+def add_gap(suite, row, seed):
+    """Add Φ − Σ (``gap_top1``) to the metrics recorded for ``row`` / ``seed``."""
+    m = suite.results[row][seed]
+    m['gap_top1'] = m['oracle_top1'] - m['fused_top1']
 
 
 def paper_gap(row):
@@ -77,45 +71,45 @@ def paper_gap(row):
 def main(argv=None):
     args = parse_args('DMCL Table 1 / 2 (MCL training schemes) on SSv2-format data designed '
                       'for DMCL', argv)
-    if '--seeds' not in (sys.argv if argv is None else argv):
-        args.seeds = 1 if args.smoke else SEEDS   # the suite's default: 5 seeds
-    suite = Suite('dmcl', args)
+    suite = Suite('dmcl', args, smoke_rows=SMOKE_ROWS)
     design.generate_for_suite(suite)
     opts = design.config_options(MODS, EPOCHS, LR)
     suite.extra['schedule'] = dict(epochs=suite.epochs or EPOCHS, lr=LR, optimizer='AdamW')
     for seed in suite.seeds:
         for r in ROWS:
-            m = suite.train(f'{CFG}/{r}_sthv2.py', f'dmcl_{r}', seed, KEYS, options=opts)
-            suite.record(r, seed, with_gap(m), _wall(suite, f'dmcl_{r}', seed))
+            if suite.train(f'{CFG}/{r}_sthv2.py', f'dmcl_{r}', seed, KEYS, options=opts,
+                           row=r) is not None:
+                add_gap(suite, r, seed)
         # negative control: DMCL itself under other seeds (init, data order, augmentation)
-        m = suite.train(f'{CFG}/dmcl_sthv2.py', 'dmcl_dmcl', seed + 1000, KEYS, options=opts)
-        suite.record(NEG, seed, with_gap(m), _wall(suite, 'dmcl_dmcl', seed + 1000))
+        if suite.train(f'{CFG}/dmcl_sthv2.py', 'dmcl_dmcl', seed, KEYS, options=opts, row=NEG,
+                       seed_offset=NEGATIVE_CONTROL_OFFSET) is not None:
+            add_gap(suite, NEG, seed)
 
     nw = 'NW-UCLA'
-    claim(suite, 'DMCL RGB > independent RGB (Tab. 1; 3 of 4 datasets)', 'dmcl', 'independent',
-          'rgb_top1', paper=dict(ref=f'dmcl.txt Tab. 1, {nw}, RGB', a=93.64, b=87.53,
-                                 diff=6.11))
+
+    def paper(ref, a, b):
+        return dict(ref=f'dmcl.txt {ref}', a=a, b=b, diff=round(a - b, 2))
+
+    suite.claim('DMCL RGB > independent RGB (Tab. 1; 3 of 4 datasets)', 'dmcl', 'independent',
+                'rgb_top1', paper=paper(f'Tab. 1, {nw}, RGB', 93.64, 87.53))
     for r in ('smcl', 'cmcl'):
-        claim(suite, f'DMCL RGB > {r.upper()} RGB (Tab. 1)', 'dmcl', r, 'rgb_top1',
-              paper=dict(ref=f'dmcl.txt Tab. 1, {nw}, RGB', a=93.64, b=TAB1_NWUCLA[r]['rgb'],
-                         diff=round(93.64 - TAB1_NWUCLA[r]['rgb'], 2)))
+        suite.claim(f'DMCL RGB > {r.upper()} RGB (Tab. 1)', 'dmcl', r, 'rgb_top1',
+                    paper=paper(f'Tab. 1, {nw}, RGB', 93.64, TAB1_NWUCLA[r]['rgb']))
     for r in ('independent', 'smcl', 'cmcl'):
-        claim(suite, f'Φ − Σ gap smaller for DMCL than {r} (Tab. 1, §4.3)', r, 'dmcl',
-              'gap_top1', paper=dict(ref=f'dmcl.txt Tab. 1, {nw}, Φ − Σ ({r} − DMCL)',
-                                     a=paper_gap(r), b=paper_gap('dmcl'),
-                                     diff=round(paper_gap(r) - paper_gap('dmcl'), 2)))
+        # a = the other scheme's gap, b = DMCL's: "> 0" means DMCL's gap is smaller
+        suite.claim(f'Φ − Σ gap smaller for DMCL than {r} (Tab. 1, §4.3)', r, 'dmcl',
+                    'gap_top1', paper=paper(f'Tab. 1, {nw}, Φ − Σ ({r} vs DMCL)',
+                                            paper_gap(r), paper_gap('dmcl')))
     for mod in MODS:
-        pa, pb = TAB2_NWUCLA['dmcl'][mod], TAB2_NWUCLA['random_teacher'][mod]
-        claim(suite, f'DMCL {mod} > random-teacher {mod} (Tab. 2)', 'dmcl', 'random_teacher',
-              f'{mod}_top1', paper=dict(ref=f'dmcl.txt Tab. 2, {nw}, {mod}', a=pa, b=pb,
-                                        diff=round(pa - pb, 2)))
-    claim(suite, 'positive control: independent Σ > independent RGB (planted: depth and flow '
-          'carry cues RGB lacks)', 'independent', 'independent', 'fused_top1',
-          b_metric='rgb_top1', control='positive',
-          paper=dict(ref=f'dmcl.txt Tab. 1, {nw}, independent Σ vs RGB', a=93.79, b=87.53,
-                     diff=6.26))
-    claim(suite, 'negative control: DMCL RGB vs DMCL RGB under seeds + 1000', 'dmcl', NEG,
-          'rgb_top1', control='negative')
+        suite.claim(f'DMCL {mod} > random-teacher {mod} (Tab. 2)', 'dmcl', 'random_teacher',
+                    f'{mod}_top1', paper=paper(f'Tab. 2, {nw}, {mod}', TAB2_NWUCLA['dmcl'][mod],
+                                               TAB2_NWUCLA['random_teacher'][mod]))
+    suite.claim('positive control: independent Σ > independent RGB (planted: depth and flow '
+                'carry cues that RGB lacks in some videos)', 'independent', 'independent',
+                'fused_top1', b_metric='rgb_top1', control='positive',
+                paper=paper(f'Tab. 1, {nw}, independent Σ vs RGB', 93.79, 87.53))
+    suite.claim(f'negative control: DMCL RGB vs DMCL RGB under seeds +{NEGATIVE_CONTROL_OFFSET}',
+                'dmcl', NEG, 'rgb_top1', control='negative')
 
     rows = ROWS + [NEG]
     figures = [plot_bars(suite.out / 'dmcl_rgb_top1.png', suite, rows, 'rgb_top1',
@@ -127,14 +121,8 @@ def main(argv=None):
                           'top-1 %)', table)], figures)
 
 
-def _wall(suite, run, seed):
-    import json
-    return json.loads((suite.work_dir(run, seed) / 'result.json').read_text())['wall_s']
-
-
 def _epoch_means(suite, row_run, keys):
     """Per seed: ``key -> {epoch: mean of the logged values}`` from the runs' training logs."""
-    import json
     from collections import defaultdict
     out = {}
     for seed in suite.seeds:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, osp.dirname(__file__))
-from common import REPO, Suite, _replace_prefixes  # noqa: E402
+from common import REPO, _replace_prefixes, run_tool  # noqa: E402
 
 
 def build_config(cfg_file, work_dir, data_dir, seed, epochs=None, val_interval=1,
@@ -130,9 +130,8 @@ def main(argv=None):
         prefixes = dict(kv.split('=', 1) for kv in a.prefix)
         cfg = build_config(a.config, a.out, a.data, a.seed, a.epochs, a.val_interval, opts,
                            prefixes)
-        runner = Suite.__new__(Suite)
-        runner.run_cmd([sys.executable, 'tools/train.py', str(cfg), '--work-dir',
-                        str(Path(a.out).resolve())], Path(a.out) / 'train.log')
+        run_tool([sys.executable, 'tools/train.py', str(cfg), '--work-dir',
+                  str(Path(a.out).resolve())], Path(a.out) / 'train.log')
         rows = summarise(a.out)
     print_summary(rows)
     if a.json:

@@ -327,9 +327,6 @@ def main(argv=None):
         [c for c in cues if c['split'] == 'validation'])), indent=1))
 
 
-if __name__ == '__main__':
-    main()
-
 
 # ----------------------------------------------------------------------- suite helpers
 #: Sizes of the generated data per suite scale (videos per class; 8 classes).
@@ -358,8 +355,10 @@ def config_options(members, epochs=20, lr=1e-3):
 
 def generate_for_suite(suite, **knobs):
     """Generate this design's data once into ``<suite.out>/data/sthv2`` (the suites' ``data/toy``
-    replacement; regenerated only when the design module, the scale or ``knobs`` change) and
-    record the validation count in ``suite.extra``."""
+    replacement; regenerated only when the design module, the scale or ``knobs`` change) by
+    running this module as a tool (``suite.run_cmd``: its seconds are kept in the suite's
+    timings, in-process with ``--smoke``), and record the validation count and the design in
+    ``suite.extra``."""
     import hashlib
     sizes = SCALES[suite.scale]
     want = dict(design_sha256=hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
@@ -368,10 +367,18 @@ def generate_for_suite(suite, **knobs):
     stamp = suite.data_dir / '.suite_args.json'
     if not (stamp.exists() and json.loads(stamp.read_text()) == want):
         suite.data_dir.mkdir(parents=True, exist_ok=True)
-        counts = generate(str(suite.data_dir), seed=0, workers=1, **sizes, **knobs)
-        print(f'[{suite.name}] generated {counts} under {suite.data_dir}', flush=True)
+        cmd = [sys.executable, osp.relpath(__file__, REPO), '--out-dir', str(suite.data_dir),
+               '--seed', '0', '--train-per-class', str(sizes['train_per_class']),
+               '--val-per-class', str(sizes['val_per_class'])]
+        if knobs:
+            cmd += ['--knob'] + [f'{k}={v!r}' for k, v in sorted(knobs.items())]
+        suite.run_cmd(cmd, suite.out / 'generate_data.log')
         stamp.write_text(json.dumps(want))
     ann = suite.data_dir / 'sthv2' / 'annotations'
     suite.extra['val_items'] = len(json.loads((ann / 'validation.json').read_text()))
     suite.extra['data_design'] = dict(module='benchmarks/reproduce/designs/sthv2_mutual.py',
                                       version=VERSION, sizes=sizes, knobs=dict(DESIGN, **knobs))
+
+
+if __name__ == '__main__':
+    main()
