@@ -327,7 +327,6 @@ def main(argv=None):
         [c for c in cues if c['split'] == 'validation'])), indent=1))
 
 
-
 # ----------------------------------------------------------------------- suite helpers
 #: Sizes of the generated data per suite scale (videos per class; 8 classes).
 SCALES = dict(full=dict(train_per_class=24, val_per_class=25),
