@@ -78,3 +78,22 @@ def test_toy_rgb_augmentation_lets_rgb_learn():
         mml = Config.fromfile(str(REPO / f'configs/mml/toy/{name}_sthv2.py'))
         assert 'MultimodalColorJitter' not in [
             t['type'] for t in mml.train_dataloader.dataset.pipeline], name
+
+
+def test_toy_mml_stage1_networks_come_from_separate_runs():
+    """The paper trains the two stage-1 RGB networks separately ("RGB", "RGB2"): the toy stage 1
+    holds one network and ML reads each of its two networks from its own stage-1 run."""
+    stage1 = Config.fromfile(str(REPO / 'configs/mml/toy/rgb_sthv2.py'))
+    assert list(stage1.model.members) == ['rgb']
+    ml = Config.fromfile(str(REPO / 'configs/mml/toy/ml_sthv2.py'))
+    init = ml.model.member_init
+    assert init.rgb.checkpoint == 'work_dirs/toy_mml_rgb_sthv2'
+    assert init.rgb_b.checkpoint == 'work_dirs/toy_mml_rgb2_sthv2'
+    assert init.rgb.prefix == init.rgb_b.prefix == 'members.rgb.'
+    # every stage-2 row starts from stage 1: the same-length CE control too
+    for name in ('ce', 'mml_from_rgb', 'mml3_from_rgb', 'flow'):
+        cfg = Config.fromfile(str(REPO / f'configs/mml/toy/{name}_sthv2.py'))
+        assert {v.checkpoint for v in cfg.model.member_init.values()} == {
+            'work_dirs/toy_mml_rgb_sthv2'}, name
+    three = Config.fromfile(str(REPO / 'configs/mml/toy/mml3_from_rgb_sthv2.py'))
+    assert three.model.strategy.target == 'peers' and len(three.model.members) == 3
