@@ -55,6 +55,10 @@ def test_mml_paper_settings():
     assert cfg.model.strategy == dict(type='MutualLearningLoss', target='peers')
     ml = Config.fromfile(str(REPO / 'configs/mml/ml_sthv2.py'))
     assert ml.model.member_init.rgb.checkpoint == 'work_dirs/rgb_sthv2'
+    # the two stage-1 networks come from separate runs (the paper's "RGB" and "RGB2")
+    assert list(Config.fromfile(str(REPO / 'configs/mml/rgb_sthv2.py')).model.members) == ['rgb']
+    assert ml.model.member_init.rgb_b == dict(checkpoint='work_dirs/rgb2_sthv2',
+                                              prefix='members.rgb.')
     assert cfg.model.member_init.flow.prefix == 'members.rgb.'
 
 

@@ -7,7 +7,6 @@ _base_ = ['./rgb_sthv2.py']
 stage2 = 'work_dirs/ml_sthv2'
 model = dict(
     members=dict(_delete_=True, rgb=_base_.rgb_member, flow=_base_.flow_member),
-    input_keys=dict(_delete_=True),
     # deviation (three networks only): the reference code's target, KL to softmax(mean of the
     # peers' logits), not the Eq.'s mean of the KLs to each peer (target='peers')
     strategy=dict(_delete_=True, type='MutualLearningLoss', target='mean_logits'),
