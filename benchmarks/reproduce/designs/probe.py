@@ -87,6 +87,7 @@ def clip(video, rng, train, clip_len=8, size=32, area=(0.6, 1.0)):
 
 def build_members(members, num_classes, seed, channels=None):
     from mmengine.config import Config
+
     from mmaction.registry import MODELS
     cfg = Config.fromfile(str(REPO / 'configs/_base_/datasets/toy_sthv2_dmcl.py'))
     torch.manual_seed(seed)
@@ -191,6 +192,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     import logging
+
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)   # no init_weights tables
     from mmaction.utils import register_all_modules
