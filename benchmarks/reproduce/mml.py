@@ -61,9 +61,10 @@ RUNS = dict(rgb=('rgb', 'toy_mml_rgb_sthv2', ['rgb_top1'], ['rgb']),
                   ['rgb', 'flow', 'rgb_diff']))
 ROWS = ['rgb', 'rgb2', 'ce', 'flow_ce', 'ml', 'mml', 'mml3', NEG]
 COLUMNS = ['rgb_top1', 'rgb_b_top1', 'flow_top1', 'rgb_diff_top1', 'fused_top1', 'oracle_top1']
-# --smoke: one row of each kind (stage 1, its second run, two-network ML and MML, three-network
-# MML), enough for the Tab. 7 claim and the positive control
-SMOKE_ROWS = ['rgb', 'rgb2', 'ml', 'mml', 'mml3']
+# --smoke: every row, each its own kind of run (stage 1 and its second run, CE from stage 1,
+# Flow from RGB (conv1 from a 3-channel checkpoint), two-network ML / MML, three-network MML on
+# ``peers``, the negative control reading stage 1 of other seeds); about 2 s each
+SMOKE_ROWS = list(ROWS)
 HEADERS = ['RGB top-1 (%)', '2nd RGB top-1 (%)', 'flow top-1 (%)', 'RGBDiff top-1 (%)', 'Σ (%)',
            'Φ (%)']
 
@@ -78,7 +79,7 @@ def main(argv=None):
 
     def run(kind, seed, row=None, seed_offset=0, extra=None):
         stem, name, keys, members = RUNS[kind]
-        opts = dict(design.config_options(members, EPOCHS, LR), **(extra or {}))
+        opts = dict(design.config_options(members, EPOCHS, LR, suite=suite), **(extra or {}))
         suite.train(f'{CFG}/{stem}_sthv2.py', name, seed, keys, options=opts, row=row or kind,
                     seed_offset=seed_offset)
 
