@@ -369,7 +369,11 @@ def generate_for_suite(suite, **knobs):
     replacement; regenerated only when the design module, the scale or ``knobs`` change) by
     running this module as a tool (``suite.run_cmd``: its seconds are kept in the suite's
     timings, in-process with ``--smoke``), and record the validation count and the design in
-    ``suite.extra``."""
+    ``suite.extra``.
+
+    Raises:
+        RuntimeError: the data would be (re)generated while ``<suite.out>/seed*/*/result.json``
+            exist (finished runs on other data, which the suite would reuse)."""
     import hashlib
     sizes = SCALES[suite.scale]
     want = dict(design_sha256=hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
@@ -377,6 +381,17 @@ def generate_for_suite(suite, **knobs):
                 sizes=sizes, knobs=knobs)
     stamp = suite.data_dir / '.suite_args.json'
     if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+        finished = sorted(Path(suite.out).glob('seed*/*/result.json'))
+        if finished:
+            # the suite reuses finished runs (result.json): new data under old results would
+            # mix two benchmarks in one table
+            have = json.loads(stamp.read_text()) if stamp.exists() else None
+            changed = ([k for k in want if have.get(k) != want[k]] if isinstance(have, dict)
+                       else ['no data stamp'])
+            raise RuntimeError(
+                f'{suite.out}: {len(finished)} finished runs (e.g. {finished[0]}) were trained '
+                f'on other data than this design now generates ({", ".join(changed)} changed '
+                f'since {stamp}): start the suite in a fresh --out, or delete the seed*/ dirs')
         suite.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, osp.relpath(__file__, REPO), '--out-dir', str(suite.data_dir),
                '--seed', '0', '--train-per-class', str(sizes['train_per_class']),
