@@ -485,6 +485,14 @@ class Suite:
             cfg.train_cfg.max_epochs = self.epochs
         epochs = cfg.train_cfg.max_epochs
         cfg.train_cfg.val_interval = epochs
+        if self.in_process and epochs == 1:
+            # A persistent loader's iterator outlives an in-process run; the next run's
+            # gc.collect() then waits torch's 5 s join timeout for each idle worker. For one
+            # epoch, persistent or not is the same run (same seeded workers, same batches); over
+            # more epochs it is not (mmengine re-seeds non-persistent workers every epoch).
+            for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+                if cfg.get(key) and cfg[key].get('num_workers', 0) > 0:
+                    cfg[key].persistent_workers = False
         ckpt = cfg.default_hooks.get('checkpoint')
         if ckpt is not None:
             ckpt.update(interval=epochs, max_keep_ckpts=1, save_best=None)
