@@ -180,6 +180,54 @@ def write_jpgs(frames, tmpl, start=1):
             raise RuntimeError(f'cannot write {tmpl.format(i + start)}')
 
 
+def write_epic_rgb(root, pid, vid, frames):
+    """EPIC-100 layout: ``<root>/<pid>/rgb_frames/<vid>/frame_0000000001.jpg``, ... from uint8 BGR
+    frames ``[T, H, W, 3]``."""
+    rgb_dir = osp.join(root, pid, 'rgb_frames', vid)
+    os.makedirs(rgb_dir, exist_ok=True)
+    write_jpgs(frames, osp.join(rgb_dir, 'frame_{:010d}.jpg'))
+
+
+def write_epic_flow(root, pid, vid, flow):
+    """EPIC-100 layout: ``<root>/<pid>/flow_frames/<vid>/{u,v}/frame_0000000001.jpg``, ... from
+    float flow ``[T, H, W, 2]`` in pixels (quantised with :func:`quantize_flow`)."""
+    q = quantize_flow(flow)
+    for c, axis in enumerate(('u', 'v')):
+        d = osp.join(root, pid, 'flow_frames', vid, axis)
+        os.makedirs(d, exist_ok=True)
+        write_jpgs(q[..., c], osp.join(d, 'frame_{:010d}.jpg'))
+
+
+def write_sthv2_rgb(root, vid, frames, fps):
+    """SSv2 layout: ``<root>/frames/<vid>/0001.jpg``, ... and ``<root>/videos/<vid>.mp4`` (mp4v
+    at ``fps``) from uint8 BGR frames ``[T, H, W, 3]``.
+
+    Raises:
+        RuntimeError: OpenCV cannot open an mp4v writer.
+    """
+    fdir = osp.join(root, 'frames', vid)
+    os.makedirs(fdir, exist_ok=True)
+    write_jpgs(frames, osp.join(fdir, '{:04d}.jpg'))
+    h, w = frames.shape[1:3]
+    vw = cv2.VideoWriter(osp.join(root, 'videos', f'{vid}.mp4'),
+                         cv2.VideoWriter_fourcc(*'mp4v'), float(fps), (w, h))
+    if not vw.isOpened():
+        raise RuntimeError('cv2.VideoWriter cannot open an mp4v writer')
+    for f in frames:
+        vw.write(f)
+    vw.release()
+
+
+def write_sthv2_flow(root, vid, flow):
+    """denseflow layout: ``<root>/flow/<vid>/{x,y}_00001.jpg``, ... from float flow
+    ``[T - 1, H, W, 2]`` in pixels (quantised with :func:`quantize_flow`)."""
+    q = quantize_flow(flow)
+    odir = osp.join(root, 'flow', vid)
+    os.makedirs(odir, exist_ok=True)
+    for c, axis in enumerate(('x', 'y')):
+        write_jpgs(q[..., c], osp.join(odir, axis + '_{:05d}.jpg'))
+
+
 def write_text(path, text):
     with open(path, 'w', newline='\n', encoding='utf-8') as f:
         f.write(text)
@@ -279,9 +327,7 @@ def render_epic_video(job):
         blend(frames[st:st + L], alpha, s['colour'])
     frames += rng.standard_normal(frames.shape, dtype=np.float32) * 6.0
     frames = np.clip(frames + 0.5, 0, 255).astype(np.uint8)
-    rgb_dir = osp.join(root, pid, 'rgb_frames', vid)
-    os.makedirs(rgb_dir, exist_ok=True)
-    write_jpgs(frames, osp.join(rgb_dir, 'frame_{:010d}.jpg'))
+    write_epic_rgb(root, pid, vid, frames)
     del frames
 
     # ---- flow at half rate: flow j (1-based) = displacement RGB frame 2j-1 -> 2j+1
@@ -307,12 +353,8 @@ def render_epic_video(job):
         # The hand-held camera follows the object a little: a global drift of half the
         # object's displacement, so the verb is also in the mean flow of the frame.
         flow[idx] += 0.5 * disp[idx, None, None, :] * gain[:, None, None, None]
-    q = quantize_flow(flow)
+    write_epic_flow(root, pid, vid, flow)
     del flow
-    for c, axis in enumerate(('u', 'v')):
-        d = osp.join(root, pid, 'flow_frames', vid, axis)
-        os.makedirs(d, exist_ok=True)
-        write_jpgs(q[..., c], osp.join(d, 'frame_{:010d}.jpg'))
 
     # ---- audio: background noise + hum, one tone per segment (pitch = noun)
     rows = []
@@ -438,16 +480,7 @@ def render_sthv2_video(job):
     frames += rng.standard_normal(frames.shape, dtype=np.float32) * 5.0
     frames = np.clip(frames + 0.5, 0, 255).astype(np.uint8)
 
-    fdir = osp.join(root, 'frames', vid)
-    os.makedirs(fdir, exist_ok=True)
-    write_jpgs(frames, osp.join(fdir, '{:04d}.jpg'))
-    vw = cv2.VideoWriter(osp.join(root, 'videos', f'{vid}.mp4'),
-                         cv2.VideoWriter_fourcc(*'mp4v'), float(cfg['sthv2_fps']), (size, size))
-    if not vw.isOpened():
-        raise RuntimeError('cv2.VideoWriter cannot open an mp4v writer')
-    for f in frames:
-        vw.write(f)
-    vw.release()
+    write_sthv2_rgb(root, vid, frames, cfg['sthv2_fps'])
 
     # flow (denseflow layout): flow i = frame i -> i + 1, union of object + hand regions
     d = np.stack([np.diff(cx), np.diff(cy)], 1).astype(np.float32)        # [T-1, 2]
@@ -459,11 +492,7 @@ def render_sthv2_video(job):
     flow = rng.standard_normal((T - 1, size, size, 2), dtype=np.float32) * 0.5
     flow += region[..., None] * (d[:, None, None, :] * gain + sigma * rng.standard_normal(
         (T - 1, size, size, 2), dtype=np.float32))
-    q = quantize_flow(flow)
-    odir = osp.join(root, 'flow', vid)
-    os.makedirs(odir, exist_ok=True)
-    for c, axis in enumerate(('x', 'y')):
-        write_jpgs(q[..., c], osp.join(odir, axis + '_{:05d}.jpg'))
+    write_sthv2_flow(root, vid, flow)
 
     # depth (one channel, near = dark): background far, object nearer, hand nearest; its own
     # random stream, so the other modalities are unchanged by it

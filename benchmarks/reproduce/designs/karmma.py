@@ -64,8 +64,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
 from generate_toy_dataset import (EPIC_COLUMNS, EPIC_NOUNS, EPIC_VERBS, _map,  # noqa: E402
                                   _prepare_dir, blend, csv_text, fmt_ts, hsv_to_bgr, parse_ts,
-                                  quantize_flow, rect_alpha, smooth_background, superellipse_alpha,
-                                  write_jpgs, write_text, write_wav)
+                                  rect_alpha, smooth_background, superellipse_alpha,
+                                  write_epic_flow, write_epic_rgb, write_text, write_wav)
 
 DESIGN_VERSION = 1
 #: Probability that a segment carries each cue (see the module docstring).
@@ -185,9 +185,7 @@ def render_video(job):
             blend(frames[st:st + L], superellipse_alpha(xx, yy, hx, hy, 3.0 * sc, 2.0), hand)
     frames += rng.standard_normal(frames.shape, dtype=np.float32) * 5.0
     frames = np.clip(frames + 0.5, 0, 255).astype(np.uint8)
-    rgb_dir = osp.join(root, pid, 'rgb_frames', vid)
-    os.makedirs(rgb_dir, exist_ok=True)
-    write_jpgs(frames, osp.join(rgb_dir, 'frame_{:010d}.jpg'))
+    write_epic_rgb(root, pid, vid, frames)
     del frames
 
     # ---- flow at half rate (flow j = RGB 2j-1 -> 2j+1): motion of the object region
@@ -206,12 +204,8 @@ def render_video(job):
                          [s['cy'] + rr])[0]
         noise = rng.standard_normal((j1 - j0, size, size, 2), dtype=np.float32) * 0.8
         flow[j0:j1] += box[None, ..., None] * (d + noise) + 0.3 * d
-    q = quantize_flow(flow)
+    write_epic_flow(root, pid, vid, flow)
     del flow
-    for c, axis in enumerate(('u', 'v')):
-        d = osp.join(root, pid, 'flow_frames', vid, axis)
-        os.makedirs(d, exist_ok=True)
-        write_jpgs(q[..., c], osp.join(d, 'frame_{:010d}.jpg'))
 
     # ---- audio: background noise + hum; per segment a tone (shape), scrape / knock (verb)
     n_samp = int(round(n / fps * sr))

@@ -176,16 +176,7 @@ def render_video(job):
         frames = np.stack([cv2.GaussianBlur(f, (0, 0), s) for f in frames])
     frames += rng.standard_normal(frames.shape, dtype=np.float32) * d['rgb_noise']
     frames = np.clip(frames + 0.5, 0, 255).astype(np.uint8)
-    fdir = osp.join(root, 'frames', vid)
-    os.makedirs(fdir, exist_ok=True)
-    toy.write_jpgs(frames, osp.join(fdir, '{:04d}.jpg'))
-    vw = cv2.VideoWriter(osp.join(root, 'videos', f'{vid}.mp4'),
-                         cv2.VideoWriter_fourcc(*'mp4v'), float(d['fps']), (size, size))
-    if not vw.isOpened():
-        raise RuntimeError('cv2.VideoWriter cannot open an mp4v writer')
-    for f in frames:
-        vw.write(f)
-    vw.release()
+    toy.write_sthv2_rgb(root, vid, frames, d['fps'])
 
     # ---- flow (flow i = frame i -> i + 1): object + hand box, mask smoothed (no hand shape)
     disp = np.stack([np.diff(cx), np.diff(cy)], 1).astype(np.float32)        # [T-1, 2]
@@ -199,11 +190,7 @@ def render_video(job):
     flow = rng.standard_normal((T - 1, size, size, 2), dtype=np.float32) * d['flow_noise']
     flow += region[..., None] * (disp[:, None, None, :] * gain + sigma * rng.standard_normal(
         (T - 1, size, size, 2), dtype=np.float32))
-    q = toy.quantize_flow(flow)
-    odir = osp.join(root, 'flow', vid)
-    os.makedirs(odir, exist_ok=True)
-    for c, axis in enumerate(('x', 'y')):
-        toy.write_jpgs(q[..., c], osp.join(odir, axis + '_{:05d}.jpg'))
+    toy.write_sthv2_flow(root, vid, flow)
 
     # ---- depth (near = dark): background 200, object 120, hand 70 with its sharp shape
     drng = np.random.default_rng([seed, 33, k])
