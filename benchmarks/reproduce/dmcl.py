@@ -73,7 +73,7 @@ def main(argv=None):
                       'for DMCL', argv)
     suite = Suite('dmcl', args, smoke_rows=SMOKE_ROWS)
     design.generate_for_suite(suite)
-    opts = design.config_options(MODS, EPOCHS, LR, suite=suite)
+    opts = design.config_options(MODS, EPOCHS, LR)
     suite.extra['schedule'] = dict(epochs=suite.epochs or EPOCHS, lr=LR, optimizer='AdamW')
     for seed in suite.seeds:
         for r in ROWS:

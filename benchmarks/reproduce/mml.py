@@ -79,7 +79,7 @@ def main(argv=None):
 
     def run(kind, seed, row=None, seed_offset=0, extra=None):
         stem, name, keys, members = RUNS[kind]
-        opts = dict(design.config_options(members, EPOCHS, LR, suite=suite), **(extra or {}))
+        opts = dict(design.config_options(members, EPOCHS, LR), **(extra or {}))
         suite.train(f'{CFG}/{stem}_sthv2.py', name, seed, keys, options=opts, row=row or kind,
                     seed_offset=seed_offset)
 

@@ -321,23 +321,13 @@ SCALES = dict(full=dict(train_per_class=24, val_per_class=50),
               smoke=dict(train_per_class=2, val_per_class=1))
 
 
-def config_options(members, epochs=20, lr=1e-3, suite=None):
+def config_options(members, epochs=20, lr=1e-3):
     """Config changes (``Config.merge_from_dict``) that every row of a suite on this design
     gets: 8-class heads for ``members`` and the AdamW schedule of the toy configs
     (configs/_base_/datasets/toy_sthv2_dmcl.py: linear warm-up over 10 % of the epochs, then
-    linear decay to 0) over ``epochs`` at peak ``lr``.
-
-    ``suite`` running its tools in-process for one epoch (``--smoke``): the training loader's
-    workers are not persistent. A persistent loader's iterator outlives its run and is collected
-    while the next run builds its dataset (mmengine's ``gc.collect()``); its two idle workers
-    then miss torch's 5 s join timeout each (10 s of idle wall time per run after the first:
-    mml's smoke 61 s → 15 s). For one epoch, persistent or not is the same run (the same
-    seeded workers, the same batches); over more epochs it is not (non-persistent workers are
-    re-seeded with the same seed every epoch by mmengine's ``worker_init_fn``: the same
-    augmentations each epoch), so the full runs keep the configs' persistent workers."""
+    linear decay to 0) over ``epochs`` at peak ``lr``. (In-process one-epoch runs, the smoke,
+    get non-persistent loader workers from ``common.Suite.config``, as every suite's.)"""
     opts = {f'model.members.{m}.cls_head.num_classes': len(CLASSES) for m in members}
-    if suite is not None and suite.in_process and suite.epochs == 1:
-        opts['train_dataloader.persistent_workers'] = False
     warm = max(1, round(epochs * 0.1))
     opts.update({
         'train_cfg.max_epochs': epochs,
