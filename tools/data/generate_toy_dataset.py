@@ -557,16 +557,14 @@ def _map(fn, jobs, workers, desc):
     return [fn(j) for j in tqdm(jobs, desc=desc, leave=False)]
 
 
-def generate_epic(out_dir, seed, cfg, workers=1):
-    root = osp.join(out_dir, 'epic')
-    _prepare_dir(root)
-    jobs, split_of = [], {}
-    n_tr, n_va = cfg['epic_train_videos'], cfg['epic_val_videos']
-    for p in range(1, cfg['epic_participants'] + 1):
-        for v in range(1, n_tr + n_va + 1):
-            jobs.append((seed, p, v, cfg, root))
-            split_of[f'P{p:02d}_{v:02d}'] = 'train' if v <= n_tr else 'validation'
-    results = _map(render_epic_video, jobs, workers, 'epic videos')
+def write_epic_annotations(root, results, split_of):
+    """The EPIC-100 annotation files of ``<root>/annotations/``: train / validation segments,
+    verb and noun classes, video info. ``results``: one ``(video_id, rows, cues, info)`` per
+    video (the renderers' return value); ``split_of``: video_id → ``'train'`` / ``'validation'``.
+
+    Returns:
+        tuple[str, dict]: the annotation folder and the segment count of each split.
+    """
     ann = osp.join(root, 'annotations')
     os.makedirs(ann, exist_ok=True)
     counts = {}
@@ -583,6 +581,20 @@ def generate_epic(out_dir, seed, cfg, workers=1):
                                                  for x in EPIC_NOUNS]))
     write_text(osp.join(ann, 'EPIC_100_video_info.csv'), csv_text(
         ['video_id', 'duration', 'fps', 'resolution'], [info for *_, info in results]))
+    return ann, counts
+
+
+def generate_epic(out_dir, seed, cfg, workers=1):
+    root = osp.join(out_dir, 'epic')
+    _prepare_dir(root)
+    jobs, split_of = [], {}
+    n_tr, n_va = cfg['epic_train_videos'], cfg['epic_val_videos']
+    for p in range(1, cfg['epic_participants'] + 1):
+        for v in range(1, n_tr + n_va + 1):
+            jobs.append((seed, p, v, cfg, root))
+            split_of[f'P{p:02d}_{v:02d}'] = 'train' if v <= n_tr else 'validation'
+    results = _map(render_epic_video, jobs, workers, 'epic videos')
+    ann, counts = write_epic_annotations(root, results, split_of)
     cues = [c for _, _, cs, _ in results for c in cs]
     write_text(osp.join(ann, 'toy_cues.json'), json.dumps(cues, indent=1) + '\n')
     counts['videos'] = len(results)

@@ -62,10 +62,10 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-from generate_toy_dataset import (EPIC_COLUMNS, EPIC_NOUNS, EPIC_VERBS, _map,  # noqa: E402
-                                  _prepare_dir, blend, csv_text, fmt_ts, hsv_to_bgr, parse_ts,
-                                  rect_alpha, smooth_background, superellipse_alpha,
-                                  write_epic_flow, write_epic_rgb, write_text, write_wav)
+from generate_toy_dataset import (EPIC_NOUNS, EPIC_VERBS, _map, _prepare_dir, blend,  # noqa: E402
+                                  fmt_ts, hsv_to_bgr, parse_ts, rect_alpha, smooth_background,
+                                  superellipse_alpha, write_epic_annotations, write_epic_flow,
+                                  write_epic_rgb, write_text, write_wav)
 
 DESIGN_VERSION = 1
 #: Probability that a segment carries each cue (see the module docstring).
@@ -329,22 +329,7 @@ def generate(out_dir, seed=0, knobs=None, workers=1, **sizes):
             jobs.append((seed, p, v, knobs, sz, train, root))
             split_of[f'P{p:02d}_{v:02d}'] = 'train' if train else 'validation'
     results = _map(render_video, jobs, workers, 'karmma videos')
-    ann = osp.join(root, 'annotations')
-    os.makedirs(ann, exist_ok=True)
-    counts = {}
-    for split, fname in (('train', 'EPIC_100_train.csv'),
-                         ('validation', 'EPIC_100_validation.csv')):
-        rows = [r for vid, rs, _, _ in results if split_of[vid] == split for r in rs]
-        write_text(osp.join(ann, fname), csv_text(EPIC_COLUMNS, rows))
-        counts[split] = len(rows)
-    write_text(osp.join(ann, 'EPIC_100_verb_classes.csv'), csv_text(
-        ['id', 'key', 'instances', 'category'],
-        [[i, k, str(ins), c] for i, k, ins, c, _ in EPIC_VERBS]))
-    write_text(osp.join(ann, 'EPIC_100_noun_classes.csv'), csv_text(
-        ['id', 'key', 'instances', 'category'], [list(x[:2]) + [str(x[2]), x[3]]
-                                                 for x in EPIC_NOUNS]))
-    write_text(osp.join(ann, 'EPIC_100_video_info.csv'), csv_text(
-        ['video_id', 'duration', 'fps', 'resolution'], [info for *_, info in results]))
+    ann, counts = write_epic_annotations(root, results, split_of)
     cues = [dict(c, split=split_of[vid]) for vid, _, cs, _ in results for c in cs]
     cues_path = osp.join(ann, 'toy_cues.json')
     write_text(cues_path, json.dumps(cues, indent=1) + '\n')
