@@ -82,3 +82,30 @@ def test_modality_dropout_p0_packs_the_sample_unchanged():
     assert a['data_samples'].modality_mask == b['data_samples'].modality_mask
     for m in a['inputs']:
         assert torch.equal(a['inputs'][m], b['inputs'][m])
+
+
+def test_the_mask_hides_exactly_the_modality_it_names():
+    """With only modality ``keep`` present in every sample, the logits depend on ``keep``'s input
+    and on no other modality's (a mask applied to the wrong modality's tokens, e.g. an order
+    mismatch between the mask's columns and the fusion's token groups, fails here). Training
+    mode, so the BatchNorm extractors run on batch statistics: the inputs are permuted across
+    the batch, which keeps those statistics and changes every sample's input."""
+    torch.manual_seed(0)
+    model = MODELS.build(_bn_recognizer()).train()
+    batch = tiny_batch(3)
+    mods = list(model.modalities)
+    for keep in mods:
+        only = copy.deepcopy(batch)
+        for ds in only['data_samples']:
+            ds.set_metainfo(dict(modality_mask={m: m == keep for m in mods}))
+        base = _loss_logits(model, only)
+        for other in mods:
+            swapped = copy.deepcopy(only)
+            x = swapped['inputs'][other]
+            swapped['inputs'][other] = (x[::-1] if isinstance(x, list) else x.flip(0))
+            out = _loss_logits(model, swapped)
+            for h in base:
+                if other == keep:
+                    assert not torch.allclose(out[h], base[h]), (keep, other, h)
+                else:
+                    assert torch.equal(out[h], base[h]), (keep, other, h)
