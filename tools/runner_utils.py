@@ -43,3 +43,18 @@ def build_runner(cfg: Config) -> Runner:
                 f"    custom_imports = dict(imports=['{PLUGIN}'], allow_failed_imports=False)\n"
                 'to it (or inherit one of the configs in configs/).') from err
         raise
+
+
+def close_process_group() -> None:
+    """Destroy the default ``torch.distributed`` process group if one is initialised (no-op
+    otherwise).
+
+    MMEngine initialises the group for ``--launcher pytorch`` and never destroys it. A gloo
+    group left to the interpreter's exit can abort a rank with "terminate called without an
+    active exception" (SIGABRT: its worker threads destroyed while still joinable), which fails
+    ``tools/dist_train.sh`` after training has finished; PyTorch asks for
+    ``destroy_process_group()`` at the end of every distributed program.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -7,7 +7,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from runner_utils import build_runner, register_config_scope
+from runner_utils import build_runner, close_process_group, register_config_scope
 
 
 def parse_args(argv=None):
@@ -124,4 +124,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    finally:
+        close_process_group()  # --launcher pytorch: end the group before exit
