@@ -160,3 +160,24 @@ def test_toy_rgb_augmentation_lets_rgb_learn():
         assert 'MultimodalColorJitter' not in repr(c.get('train_dataloader')), path.name
     paper = Config.fromfile(str(REPO / 'configs/mm2rgb/baseline_rgb_sthv2.py'))
     assert 'MultimodalColorJitter' in [t['type'] for t in paper.train_dataloader.dataset.pipeline]
+
+
+def test_toy_stlt_starts_off_the_plateau():
+    """The toy STLT boxes baseline (docs/benchmarks.md ## Multimodal → RGB): PyTorch's default
+    initialisation, not the backbone's trunc-normal 0.02 (which sat at CE = log 6 for up to 15
+    epochs), and 3x the toy schedule; the paper config keeps the backbone's default."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    cfg = load('mm2rgb/toy/baseline_boxes_sthv2.py')
+    assert cfg.train_cfg.max_epochs == 3 * cfg.toy_max_epochs == 90
+    assert cfg.param_scheduler[-1]['end'] == 90 and cfg.param_scheduler[0]['end'] == 9
+    stds = {}
+    for name, model_cfg in (('toy', cfg.model), ('paper', load('mm2rgb/baseline_boxes_sthv2.py')
+                                                  .model)):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+        stds[name] = float(model.backbone.box_embed.weight.std())
+    # nn.Linear(4, C)'s default: U(-1/2, 1/2), std 1 / (2 sqrt 3) = 0.289; trunc-normal: 0.02
+    assert stds['toy'] == pytest.approx(0.289, abs=0.03)
+    assert stds['paper'] == pytest.approx(0.02, abs=0.003)

@@ -466,3 +466,59 @@ def test_run_all_publishes_renders_and_flags_calibration(tmp_path, monkeypatch, 
     assert (tmp_path / 'out' / 'SUMMARY.md').exists()
     out, err = capsys.readouterr()
     assert 'wall time per suite (min): dmcl' in out and 'CALIBRATION FAILED' in err
+
+
+FAKE_SUITE = '''
+import json, os, sys
+sys.path.insert(0, {reproduce!r})
+from common import Suite, parse_args
+suite = Suite('fake', parse_args('fake'))
+suite.parallel_train(__file__)
+for seed in suite.seeds:
+    done = suite.out / f'seed{{seed}}.json'
+    if not done.exists():          # a cached run, as Suite.train's result.json
+        suite.run_cmd([sys.executable, {noop!r}], suite.out / f'seed{{seed}}.log')
+        done.write_text(json.dumps(dict(pid=os.getpid(), train_only=suite.train_only)))
+if suite.only_training():
+    sys.exit(0)
+print('judged', sorted(json.loads((suite.out / f'seed{{s}}.json').read_text())['pid']
+                       for s in suite.seeds))
+'''
+
+
+def test_workers_train_the_seeds_in_separate_processes(tmp_path):
+    """``--workers 2``: seeds [0, 2, 4] and [1, 3] in two ``--train-only`` processes, nothing
+    trained again by the parent, every run's seconds in timings.json, no per-worker file left."""
+    import subprocess
+    script = tmp_path / 'fake.py'
+    (tmp_path / 'noop.py').write_text('')
+    script.write_text(FAKE_SUITE.format(reproduce=osp.join(REPO, 'benchmarks', 'reproduce'),
+                                        noop=str(tmp_path / 'noop.py')))
+    out = tmp_path / 'out'
+    proc = subprocess.run([sys.executable, str(script), '--out', str(out), '--workers', '2'],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    runs = {s: json.loads((out / f'seed{s}.json').read_text()) for s in range(5)}
+    assert all(r['train_only'] for r in runs.values())
+    pids = {s: r['pid'] for s, r in runs.items()}
+    assert pids[0] == pids[2] == pids[4] != pids[1] == pids[3]
+    assert (out / 'worker0.log').exists() and (out / 'worker1.log').exists()
+    assert sorted(json.loads((out / 'timings.json').read_text())) == [
+        f'seed{s}.log' for s in range(5)]
+    assert not list(out.glob('timings_*.json'))
+    assert proc.stdout.strip().startswith('judged')
+
+
+def test_a_failed_worker_is_named(tmp_path):
+    script = tmp_path / 'broken.py'
+    script.write_text(
+        f'import sys\nsys.path.insert(0, {osp.join(REPO, "benchmarks", "reproduce")!r})\n'
+        'from common import Suite, parse_args\n'
+        'args = parse_args("broken")\n'
+        'if args.train_only:\n    sys.exit(3)\n'
+        'Suite("broken", args).parallel_train(__file__)\n')
+    proc = __import__('subprocess').run(
+        [sys.executable, str(script), '--out', str(tmp_path / 'o'), '--workers', '2',
+         '--seeds', '2'], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and 'training workers failed' in proc.stderr
+    assert 'worker0.log' in proc.stderr and 'worker1.log' in proc.stderr

@@ -99,6 +99,7 @@ def main(argv=None):
     args = parse_args('D3D (distilled 3D networks) on the distillation benchmark data', argv)
     suite = D3DSuite('d3d', args, smoke_rows=SMOKE_ROWS)
     suite_data(suite)
+    suite.parallel_train(__file__)
     student = f'{CFG}/student_sthv2.py'
     for seed in suite.seeds:
         # order matters: the student reads the teacher's work dir, the probes the RGB networks'
@@ -114,6 +115,8 @@ def main(argv=None):
                     seed_offset=NEGATIVE_CONTROL_OFFSET)
         for row in PROBE_ROWS:
             suite.train(f'{CFG}/{row}_sthv2.py', RUNS[row], seed, ['EPE'], row=row)
+    if suite.only_training():
+        return None
 
     suite.claim('D3D student > RGB baseline (top-1)', 'student', 'baseline_rgb', 'top1',
                 paper=PAPER['top1'])

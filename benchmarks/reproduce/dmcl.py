@@ -73,6 +73,7 @@ def main(argv=None):
                       'for DMCL', argv)
     suite = Suite('dmcl', args, smoke_rows=SMOKE_ROWS)
     design.generate_for_suite(suite)
+    suite.parallel_train(__file__)
     opts = design.config_options(MODS, EPOCHS, LR)
     suite.extra['schedule'] = dict(epochs=suite.epochs or EPOCHS, lr=LR, optimizer='AdamW')
     for seed in suite.seeds:
@@ -84,6 +85,8 @@ def main(argv=None):
         if suite.train(f'{CFG}/dmcl_sthv2.py', 'dmcl_dmcl', seed, KEYS, options=opts, row=NEG,
                        seed_offset=NEGATIVE_CONTROL_OFFSET) is not None:
             add_gap(suite, NEG, seed)
+    if suite.only_training():
+        return None
 
     nw = 'NW-UCLA'
 

@@ -45,11 +45,8 @@ Usage::
 import contextlib
 import hashlib
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from common import (NEGATIVE_CONTROL_OFFSET, REPO, Suite, atomic_write, mean_std,  # noqa: E402
@@ -256,83 +253,23 @@ def efficiency(suite, seed):
     return cost
 
 
-def parallel_train(args, suite):
-    """``--workers N``: train the seeds in N processes of this suite (each with its share of
-    the seeds, evaluation off); the main process then finds every run finished."""
-    if args.workers <= 1 or args.smoke or len(suite.seeds) < 2:
-        return
-    shares = [suite.seeds[i::args.workers] for i in range(args.workers)]
-    procs = []
-    for i, share in enumerate(shares):
-        if not share:
-            continue
-        cmd = [sys.executable, osp.abspath(__file__), '--out', str(suite.out), '--train-only',
-               '--seed-list', *map(str, share)]
-        log = open(suite.out / f'worker{i}.log', 'w')
-        procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
-    failed = []
-    for p, log in procs:
-        if p.wait():
-            failed.append(log.name)
-        log.close()
-    if failed:
-        raise RuntimeError(f'training workers failed, see {failed}')
-
-
-def worker_timings(suite):
-    """A training worker keeps its command seconds in ``timings_<pid>.json`` (two workers
-    writing ``timings.json`` would lose each other's entries); see :func:`merge_timings`."""
-    path = suite.out / f'timings_{os.getpid()}.json'
-
-    def add(log, seconds):
-        t = json.loads(path.read_text()) if path.exists() else {}
-        t[osp.relpath(str(log), str(suite.out))] = round(seconds, 1)
-        atomic_write(path, json.dumps(t, indent=1, sort_keys=True))
-    suite._add_timing = add
-
-
-def merge_timings(suite):
-    """Fold the training workers' ``timings_<pid>.json`` into ``timings.json``."""
-    path = suite.out / 'timings.json'
-    t = json.loads(path.read_text()) if path.exists() else {}
-    for w in sorted(suite.out.glob('timings_*.json')):
-        for k, v in json.loads(w.read_text()).items():
-            t.setdefault(k, v)
-        w.unlink()
-    atomic_write(path, json.dumps(t, indent=1, sort_keys=True))
-
-
 def main(argv=None):
-    extra = [a for a in (argv if argv is not None else sys.argv[1:])]
-    workers, train_only = 1, '--train-only' in extra
-    if '--workers' in extra:
-        i = extra.index('--workers')
-        workers = int(extra[i + 1])
-        del extra[i:i + 2]
-    extra = [a for a in extra if a != '--train-only']
     args = parse_args('KARMMA seeded reproduction (Tab. 1, Fig. 4, Tab. 4) on the KARMMA '
-                      'benchmark data', extra)
-    args.workers = workers
+                      'benchmark data', argv)
     suite = Suite('karmma', args, smoke_rows=SMOKE_ROWS)
-    t0 = time.time()
     suite.data_dir = generate_data(suite)
     planted = generate_data(suite, 'data_planted', dict(plant_label=1.0))
     suite.extra['val_items'] = sum(1 for _ in open(
         suite.data_dir / 'epic/annotations/EPIC_100_validation.csv')) - 1
     suite.extra['oracle'] = design().oracle_accuracy(
         str(suite.data_dir / 'epic/annotations/toy_cues.json'))
-    if train_only:
-        worker_timings(suite)
-    else:
-        parallel_train(args, suite)
-        merge_timings(suite)
+    suite.parallel_train(__file__)
     probs = PROBS
     for seed in suite.seeds:
         train_seed(suite, seed, planted, suite.epochs)
-        if not train_only:
+        if not suite.train_only:
             evaluate(suite, seed, probs)
-    if train_only:
-        print(f'[karmma] trained seeds {suite.seeds} in {(time.time() - t0) / 60:.1f} min')
+    if suite.only_training():
         return None
     cost = efficiency(suite, suite.seeds[0])
     theta = theta_value()

@@ -138,6 +138,7 @@ def main(argv=None):
                       'data', argv)
     suite = Suite('mm2rgb', args, smoke_rows=SMOKE_ROWS)
     suite_data(suite)
+    suite.parallel_train(__file__)
     for seed in suite.seeds:
         for m in MODS:
             suite.train(f'{CFG}/baseline_{m}_sthv2.py', f'toy_baseline_{m}_sthv2', seed, KEYS,
@@ -162,6 +163,8 @@ def main(argv=None):
         suite.train(f'{CFG}/student_rgb_flow_boxes_sthv2.py', 'toy_student_rgb_flow_boxes_sthv2',
                     seed, KEYS, row=NEGATIVE, seed_offset=NEGATIVE_CONTROL_OFFSET,
                     options={'model': {'teacher': {'members': members}}})
+    if suite.only_training():
+        return None
 
     for t in TEACHERS:
         suite.claim(f'student {t} > RGB baseline (top-1)', f'student_{t}', 'baseline_rgb',

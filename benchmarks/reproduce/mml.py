@@ -74,6 +74,7 @@ def main(argv=None):
                       'designed for it', argv)
     suite = Suite('mml', args, smoke_rows=SMOKE_ROWS)
     design.generate_for_suite(suite)
+    suite.parallel_train(__file__)
     suite.extra['schedule'] = dict(epochs_per_stage=suite.epochs or EPOCHS, lr=LR,
                                    optimizer='AdamW')
 
@@ -98,6 +99,8 @@ def main(argv=None):
         run('mml', seed, row=NEG, seed_offset=NEGATIVE_CONTROL_OFFSET,
             extra={'model.member_init.rgb.checkpoint': stage1,
                    'model.member_init.flow.checkpoint': stage1})
+    if suite.only_training():
+        return None
 
     def paper(ref, a, b):
         return dict(ref=f'mutual-modality-learning.txt {ref}', a=a, b=b, diff=round(a - b, 2))
