@@ -6,6 +6,7 @@ tests run ``tools/train.py`` / ``tools/test.py``'s code in-process. Real process
 (``tests/test_faults.py`` kills and resumes a real ``tools/train.py``).
 """
 import glob
+import os
 import os.path as osp
 import re
 import subprocess
@@ -90,6 +91,28 @@ def test_dist_train_two_processes_on_cpu(toy_workspace):
     log = out.stdout + out.stderr
     assert 'Distributed launcher: pytorch' in log or 'world_size: 2' in log, log[-3000:]
     assert glob.glob(osp.join(toy_root, 'work_dirs/dist/epoch_1.pth'))
+
+
+def test_plugin_ends_any_process_group_at_exit(tmp_path):
+    """Importing the plugin makes MMEngine's ``init_dist`` register the group's destruction with
+    atexit (mmdistill_plugin/utils/compat.py, fix 5), so tools without their own ``finally``
+    (cache_teacher, extract_features, the analysis tools, MMAction2's) end it too. A hook
+    registered before ``init_dist`` runs after the plugin's (atexit is last in, first out) and
+    prints whether a group is still there. In a child process: the group is global state."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    code = ('import atexit, torch.distributed as d; '
+            "atexit.register(lambda: print('initialised at exit:', d.is_initialized())); "
+            'import mmdistill_plugin; from mmengine.dist import init_dist; '
+            "init_dist('pytorch', backend='gloo'); print('initialised:', d.is_initialized())")
+    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+               MASTER_PORT=str(port))
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=120, env=env, cwd=str(REPO))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split('\n')[:2] == ['initialised: True', 'initialised at exit: False']
 
 
 def test_tools_end_the_process_group_before_exit(tmp_path):

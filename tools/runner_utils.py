@@ -47,14 +47,8 @@ def build_runner(cfg: Config) -> Runner:
 
 def close_process_group() -> None:
     """Destroy the default ``torch.distributed`` process group if one is initialised (no-op
-    otherwise).
-
-    MMEngine initialises the group for ``--launcher pytorch`` and never destroys it. A gloo
-    group left to the interpreter's exit can abort a rank with "terminate called without an
-    active exception" (SIGABRT: its worker threads destroyed while still joinable), which fails
-    ``tools/dist_train.sh`` after training has finished; PyTorch asks for
-    ``destroy_process_group()`` at the end of every distributed program.
-    """
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    otherwise): :func:`mmdistill_plugin.utils.compat.close_process_group`, called by the tools
+    in a ``finally`` so the group ends as soon as the run does (the plugin also registers it
+    with :mod:`atexit` for any tool that initialises distribution)."""
+    from mmdistill_plugin.utils.compat import close_process_group as close
+    close()

@@ -23,7 +23,14 @@ before the :class:`~mmengine.runner.Runner` loads checkpoints or initialises dis
    ``set_pred_score(t)`` / ``set_pred_label(t)`` also set ``gt_labels`` / ``pred_scores`` /
    ``pred_labels``. MMAction2 1.2's heads and ``AccMetric`` read their fields, the plugin reads
    its own. Nothing changes with MMAction2 1.1.
+5. MMEngine initialises the ``torch.distributed`` process group (``init_dist``, any launcher)
+   and never destroys it. A gloo group left to the interpreter's exit can abort a rank with
+   "terminate called without an active exception" (SIGABRT, seen once in about ten CPU runs of
+   ``tools/dist_train.sh`` after training had finished). The patched ``_init_dist_*`` register
+   :func:`close_process_group` with :mod:`atexit`, so every tool that calls ``init_dist``
+   (ours and MMAction2's) ends its group before exit.
 """
+import atexit
 import os
 import os.path as osp
 import warnings
@@ -67,6 +74,29 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
 
 
 _ORIG_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
+_CLOSE_REGISTERED = False
+
+
+def close_process_group() -> None:
+    """Destroy the default ``torch.distributed`` process group if one is initialised (no-op
+    otherwise; safe to call twice). PyTorch asks for ``destroy_process_group()`` at the end of
+    every distributed program; see fix 5 in the module docstring."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def _closing_at_exit(init):
+    """Wrap an ``mmengine.dist.utils._init_dist_*`` so that a successful initialisation
+    registers :func:`close_process_group` with :mod:`atexit` (once per process)."""
+    def wrapped(*args, **kwargs):
+        global _CLOSE_REGISTERED
+        init(*args, **kwargs)
+        if not _CLOSE_REGISTERED:
+            atexit.register(close_process_group)
+            _CLOSE_REGISTERED = True
+    wrapped.__doc__ = init.__doc__
+    wrapped.__wrapped__ = init
+    return wrapped
 
 
 def _mirror(name_old: str, name_new: str):
@@ -140,7 +170,9 @@ def apply() -> None:
     if _APPLIED:
         return
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
-    dist_utils._init_dist_pytorch = _init_dist_pytorch
+    dist_utils._init_dist_pytorch = _closing_at_exit(_init_dist_pytorch)
+    dist_utils._init_dist_mpi = _closing_at_exit(dist_utils._init_dist_mpi)
+    dist_utils._init_dist_slurm = _closing_at_exit(dist_utils._init_dist_slurm)
     mmdistill_plugin_startup.install()
     label_data_fields()
     _APPLIED = True
