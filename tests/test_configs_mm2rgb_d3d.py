@@ -172,8 +172,8 @@ def test_toy_stlt_starts_off_the_plateau():
     assert cfg.train_cfg.max_epochs == 3 * cfg.toy_max_epochs == 90
     assert cfg.param_scheduler[-1]['end'] == 90 and cfg.param_scheduler[0]['end'] == 9
     stds = {}
-    for name, model_cfg in (('toy', cfg.model), ('paper', load('mm2rgb/baseline_boxes_sthv2.py')
-                                                  .model)):
+    paper = load('mm2rgb/baseline_boxes_sthv2.py')
+    for name, model_cfg in (('toy', cfg.model), ('paper', paper.model)):
         torch.manual_seed(0)
         model = MODELS.build(model_cfg)
         model.init_weights()
