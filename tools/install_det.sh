@@ -10,9 +10,10 @@
 #     silently skips the ops and installs an mmcv without `mmcv._ext`),
 #   * hard-codes `-std=c++14`, which torch >= 2.1's headers reject: a compiler wrapper turns it
 #     into `-std=c++17` (mmcv's sources are unchanged),
-#   * compiles ~80 files against torch's headers. `-g0` (no debug symbols) cuts the CPU time by
-#     ~2.4x and leaves the machine code unchanged (GCC's -g never changes code generation); the
-#     optimisation level stays Python's (-O3).
+#   * compiles ~80 files against torch's headers. `-g0` (no debug symbols) leaves the machine
+#     code unchanged (GCC's -g never changes code generation) and cuts the compile time: this
+#     script took 351 s on a 2-core machine with an empty pip cache (2026-12-05), against 20-25
+#     min noted for a build with debug symbols; the optimisation level stays Python's (-O3).
 # pip keeps the built wheel in its cache (`pip cache dir`): the next install on this machine,
 # in any environment with the same Python, takes seconds.
 #
