@@ -91,10 +91,14 @@ setup(
     # CI installs and tests Python 3.11 only (README); the declared ranges allow 3.9+.
     python_requires='>=3.9',
     # Ranges only (no torch pin, no mmcv variant): the plugin installs into an existing
-    # MMAction2 setup. `cpu` adds torch + mmcv-lite, `mim` the compiled mmcv (use `mim install`).
+    # MMAction2 setup. `cpu` adds torch + mmcv-lite, `mim` the compiled mmcv (use `mim install`),
+    # `det` MMDetection (over a compiled mmcv: tools/install_det.sh).
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={
         'cpu': read_requirements('requirements/cpu.txt'),
+        # MMDetection for tools/data/extract_detections.py; needs mmcv with compiled ops
+        # (tools/install_det.sh builds it, then installs this extra's requirements)
+        'det': read_requirements('requirements/det.txt'),
         'mim': read_requirements('requirements/mminstall.txt'),
         'tests': read_requirements('requirements/tests.txt'),
     },
