@@ -417,10 +417,10 @@ class Suite:
         self.out.mkdir(parents=True, exist_ok=True)
         self.workers = int(getattr(args, 'workers', 1) or 1)
         self.train_only = bool(getattr(args, 'train_only', False))
-        if self.train_only:
-            # a training worker of :meth:`parallel_train`: its own timings file (two processes
-            # rewriting timings.json would lose each other's entries), merged by the parent
-            self._timings_file = self.out / f'timings_{os.getpid()}.json'
+        # a training worker of :meth:`parallel_train` keeps its own timings file (two processes
+        # rewriting timings.json would lose each other's entries), merged by the parent
+        self.timings_file = self.out / (f'timings_{os.getpid()}.json' if self.train_only
+                                        else 'timings.json')
 
     # ---- parallel training of the seeds
     def parallel_train(self, script):
@@ -513,7 +513,7 @@ class Suite:
         self._add_timing(log, time.time() - t0)
 
     def _add_timing(self, log, seconds):
-        path = getattr(self, '_timings_file', None) or self.out / 'timings.json'
+        path = self.timings_file
         t = json.loads(path.read_text()) if path.exists() else {}
         t[osp.relpath(str(log), str(self.out))] = round(seconds, 1)
         atomic_write(path, json.dumps(t, indent=1, sort_keys=True))

@@ -71,6 +71,8 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # a checkout
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/data: the flow tool's readers
+from extract_flow import VIDEO_EXTS, list_frame_files, natural_key  # noqa: E402
 
 #: MMDetection model zoo: Faster R-CNN R50-FPN 1x on COCO (box AP 37.4), the config inside the
 #: mmdet package (``mmdet::``) and the published weights (mmdet's configs/faster_rcnn/metafile.yml)
@@ -78,8 +80,6 @@ DEFAULT_DET_CONFIG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 DEFAULT_CHECKPOINT = ('https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
                       'faster_rcnn_r50_fpn_1x_coco/'
                       'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth')
-VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 #: bumped when the output for the same inputs and settings changes (part of the resume stamp)
 FORMAT_VERSION = 1
 STAMP_FILE = 'run.json'
@@ -96,13 +96,8 @@ class DetectionError(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------- inputs
-def _natural_key(s: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', s)]
-
-
 def _image_names(folder: str) -> List[str]:
-    return sorted((n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTS)
-                   and osp.isfile(osp.join(folder, n))), key=_natural_key)
+    return [osp.basename(f) for f in list_frame_files(folder)]
 
 
 def collect_sources(inputs: Sequence[str]) -> List[Tuple[str, str]]:
@@ -124,7 +119,7 @@ def collect_sources(inputs: Sequence[str]) -> List[Tuple[str, str]]:
                 out.append((osp.basename(osp.abspath(path)), path))
                 continue
             found = []
-            for name in sorted(os.listdir(path), key=_natural_key):
+            for name in sorted(os.listdir(path), key=natural_key):
                 p = osp.join(path, name)
                 if osp.isfile(p) and name.lower().endswith(VIDEO_EXTS):
                     found.append((osp.splitext(name)[0], p))
@@ -491,16 +486,10 @@ def to_something_else(video_id, frames, classes, hand_labels=(), max_objects=2, 
 
 # ------------------------------------------------------------------------- files and resume
 def write_json_atomic(path: str, obj) -> None:
-    """``json.dump`` to a temporary file beside ``path``, flushed and fsynced, then renamed
-    over it: a reader (or a rerun after a kill) sees the old file or the whole new one."""
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = osp.join(d, f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """``json.dump`` through the plugin's atomic writer (temporary file, fsync, rename): a
+    reader (or a rerun after a kill) sees the old file or the whole new one."""
+    from mmdistill_plugin.engine.atomic_local_backend import atomic_write
+    atomic_write(json.dumps(obj).encode(), path)
 
 
 def check_stamp(work_dir: str, stamp: dict, write: bool) -> None:

@@ -165,7 +165,8 @@ def extract_flow(frames: Sequence[np.ndarray], algorithm: str = 'tvl1', bound: f
 # --------------------------------------------------------------------------------------
 # reading inputs
 # --------------------------------------------------------------------------------------
-def _natural_key(s: str):
+def natural_key(s: str):
+    """Sort key for names with numbers in their natural order (``img_2`` before ``img_10``)."""
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', s)]
 
 
@@ -178,7 +179,7 @@ def list_frame_files(folder: str, pattern: Optional[str] = None) -> List[str]:
              and osp.isfile(osp.join(folder, n))]
     if pattern:
         names = [n for n in names if fnmatch.fnmatch(n, pattern)]
-    return [osp.join(folder, n) for n in sorted(names, key=_natural_key)]
+    return [osp.join(folder, n) for n in sorted(names, key=natural_key)]
 
 
 def read_video(path: str) -> List[np.ndarray]:
@@ -277,7 +278,7 @@ def process_one(src: str, out_dir: str, algorithm: str = 'tvl1', bound: float = 
 def collect_inputs(folder: str, frame_pattern: Optional[str] = None) -> List[str]:
     """Batch items of a folder: video files and sub-folders holding image frames."""
     items = []
-    for name in sorted(os.listdir(folder), key=_natural_key):
+    for name in sorted(os.listdir(folder), key=natural_key):
         p = osp.join(folder, name)
         if is_video(p):
             items.append(p)
