@@ -1,6 +1,7 @@
 """benchmarks/reproduce/common.py and render.py: statistics and verdicts on hand-computed values,
 claims and calibration, config rewriting, tool running, and the committed tables against their
 JSON."""
+import hashlib
 import json
 import math
 import os.path as osp
@@ -316,18 +317,65 @@ def test_seed_offset_row_is_paired_with_the_suite_seed(tmp_path):
     suite = _suite(tmp_path, ['--seeds', '2'])
     for s in (0, 1):
         for seed, v in ((s, 0.5 + s / 10), (s + common.NEGATIVE_CONTROL_OFFSET, 0.4 + s / 10)):
-            wd = suite.work_dir('toy_run', seed)
-            wd.mkdir(parents=True)
-            (wd / 'result.json').write_text(json.dumps(dict(config='c.py', seed=seed, wall_s=2.0,
-                                                            metrics=dict(top1=v))))
-        suite.train('c.py', 'toy_run', s, ['top1'], row='method')
-        suite.train('c.py', 'toy_run', s, ['top1'], row='method (other seeds)',
+            _fake_result(suite, 'toy_run', seed, v)
+        suite.train(TOY_CFG, 'toy_run', s, ['top1'], row='method')
+        suite.train(TOY_CFG, 'toy_run', s, ['top1'], row='method (other seeds)',
                     seed_offset=common.NEGATIVE_CONTROL_OFFSET)
     assert suite.values('method', 'top1') == [0.5, 0.6]
     assert suite.values('method (other seeds)', 'top1') == [0.4, 0.5]
     assert suite.seed_offsets == {'method (other seeds)': 1000}
     c = suite.claim('neg', 'method', 'method (other seeds)', 'top1', control='negative')
     assert c['diffs'] == pytest.approx([10.0, 10.0])
+
+
+TOY_CFG = 'configs/mm2rgb/toy/baseline_rgb_sthv2.py'
+
+
+def _fake_result(suite, run, seed, top1, cfg_file=TOY_CFG, options=None):
+    """A finished run's ``result.json``, made with the config the suite writes for it."""
+    cfg_path = suite.config(cfg_file, run, seed, options)
+    sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
+    (cfg_path.parent / 'result.json').write_text(json.dumps(dict(
+        config=cfg_file, seed=seed, wall_s=2.0, metrics=dict(top1=top1), config_sha256=sha)))
+
+
+def test_every_loader_of_a_run_is_in_the_training_process(tmp_path):
+    """The toy configs ask for 2 loader workers; the suite's runs use LOADER_WORKERS (0)."""
+    from mmengine.config import Config
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    assert Config.fromfile(str(common.REPO / TOY_CFG)).train_dataloader.num_workers == 2
+    cfg = Config.fromfile(str(suite.config(TOY_CFG, 'toy_run', 0)))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].num_workers == common.LOADER_WORKERS == 0
+        assert cfg[key].persistent_workers is False
+    suite.record('r', 0, dict(top1=0.5))
+    assert suite.payload()['loader_workers'] == 0
+
+
+def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
+    """result.json is reused only when made with the config the suite writes now."""
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    ran = []
+
+    monkeypatch.setattr(suite, 'run_cmd', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.75))
+    _fake_result(suite, 'toy_run', 0, 0.5)
+    assert suite.train(TOY_CFG, 'toy_run', 0, ['top1']) == dict(top1=0.5) and ran == []
+    # the same run dir under another setting (here the learning rate): trained again
+    opts = dict(optim_wrapper=dict(optimizer=dict(lr=0.123)))
+    assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
+    assert len(ran) == 1
+    res = json.loads((suite.work_dir('toy_run', 0) / 'result.json').read_text())
+    assert res['config_sha256'] == hashlib.sha256(
+        (suite.work_dir('toy_run', 0) / 'config.py').read_bytes()).hexdigest()
+    # ... and then reused under that setting
+    assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
+    assert len(ran) == 1
+    # a result.json of before the hash (no config_sha256) is not trusted
+    (suite.work_dir('toy_run', 0) / 'result.json').write_text(json.dumps(dict(
+        config=TOY_CFG, seed=0, wall_s=1.0, metrics=dict(top1=0.1))))
+    assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
+    assert len(ran) == 2
 
 
 def test_smoke_skips_undeclared_rows_and_their_claims(tmp_path):

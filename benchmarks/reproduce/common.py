@@ -15,6 +15,9 @@ the suite's only changes to the toy config are
 * work dirs: ``work_dirs/`` → ``<out>/seed<S>/`` (so a student finds the teacher of its seed);
 * ``randomness = dict(seed=S, deterministic=True)`` (mmengine seeds the dataloader workers);
 * one validation, after the last epoch (no checkpoint selection on the validation set);
+* every dataloader in the training process (``num_workers=0``, :data:`LOADER_WORKERS`): the
+  suites run two trainings side by side on 2 cores (``--workers 2``), where loader worker
+  processes only add start-up and inter-process copies (docs/benchmarks.md has the timings);
 * ``--epochs`` (smoke runs only) shortens ``train_cfg.max_epochs``.
 
 Tools run as ``python benchmarks/reproduce/launch.py tools/<tool>.py ARGS``: the same as
@@ -23,7 +26,9 @@ dumps is skipped (about 4 CPU-s per pass and 4–5 passes per ``tools/train.py``
 toy run's training; the config text stays valid Python, only unformatted). With ``--smoke`` the
 tools run inside the suite's process (no interpreter start-up per run, see :func:`run_tool`).
 
-A finished run (``result.json`` present) is reused, so an interrupted suite resumes; the seconds
+A finished run (``result.json`` holding the SHA-256 of the config it was trained with, equal to
+the config the suite writes now) is reused, so an interrupted suite resumes and a changed setting
+retrains (a run whose teacher was retrained is not detected: delete the seed folder); the seconds
 of every command are kept in ``<out>/timings.json`` so a resumed suite still reports what a fresh
 run costs.
 """
@@ -55,6 +60,9 @@ STHV2_SCALES = dict(
     smoke=['--sthv2-train-per-class', '2', '--sthv2-val-per-class', '1'])
 
 SMOKE_EPOCHS = 1
+# Dataloader worker processes of every run (see the module doc). The suites published before
+# this setting (their JSON lacks ``loader_workers``) ran with the toy configs' 2.
+LOADER_WORKERS = 0
 # A negative control's second row: ``suite.train(..., seed_offset=NEGATIVE_CONTROL_OFFSET)``
 NEGATIVE_CONTROL_OFFSET = 1000
 KINDS = ('greater', 'noninferior')
@@ -544,14 +552,10 @@ class Suite:
             cfg.train_cfg.max_epochs = self.epochs
         epochs = cfg.train_cfg.max_epochs
         cfg.train_cfg.val_interval = epochs
-        if self.in_process and epochs == 1:
-            # A persistent loader's iterator outlives an in-process run; the next run's
-            # gc.collect() then waits torch's 5 s join timeout for each idle worker. For one
-            # epoch, persistent or not is the same run (same seeded workers, same batches); over
-            # more epochs it is not (mmengine re-seeds non-persistent workers every epoch).
-            for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-                if cfg.get(key) and cfg[key].get('num_workers', 0) > 0:
-                    cfg[key].persistent_workers = False
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(key):
+                cfg[key].num_workers = LOADER_WORKERS
+                cfg[key].persistent_workers = LOADER_WORKERS > 0
         ckpt = cfg.default_hooks.get('checkpoint')
         if ckpt is not None:
             ckpt.update(interval=epochs, max_keep_ckpts=1, save_best=None)
@@ -594,16 +598,16 @@ class Suite:
         run_seed = seed + seed_offset
         wd = self.work_dir(run, run_seed)
         result = wd / 'result.json'
-        if result.exists():
-            res = json.loads(result.read_text())
-        else:
-            cfg_path = self.config(cfg_file, run, run_seed, options)
+        cfg_path = self.config(cfg_file, run, run_seed, options)
+        cfg_sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
+        res = self.cached_result(wd, cfg_sha)
+        if res is None:
             t0 = time.time()
             self.run_cmd([sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(wd)],
                          wd / 'train.log')
             entry = _last_metrics(wd, keys)
             res = dict(config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
-                       metrics={k: entry[k] for k in keys})
+                       metrics={k: entry[k] for k in keys}, config_sha256=cfg_sha)
             atomic_write(result, json.dumps(res, indent=1))
         if row is not None:
             self.record(row, seed, res['metrics'], res['wall_s'])
@@ -613,6 +617,19 @@ class Suite:
               + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items())
               + f' ({res["wall_s"]:.0f} s)', flush=True)
         return res['metrics']
+
+    def cached_result(self, wd, cfg_sha):
+        """``<wd>/result.json`` when it was made with the config of SHA-256 ``cfg_sha``, else
+        ``None`` (absent, or made with another config: printed, and the run is redone)."""
+        result = Path(wd) / 'result.json'
+        if not result.exists():
+            return None
+        res = json.loads(result.read_text())
+        if res.get('config_sha256') == cfg_sha:
+            return res
+        print(f'[{self.name}] {wd}: result.json was made with another config, run again',
+              flush=True)
+        return None
 
     def checkpoint(self, run, seed):
         """The final checkpoint of a finished run (``last_checkpoint`` of mmengine)."""
@@ -710,8 +727,9 @@ class Suite:
         tpath = self.out / 'timings.json'
         timings = json.loads(tpath.read_text()) if tpath.exists() else {}
         return dict(format=2, method=self.name, seeds=self.seeds, data_scale=self.scale,
-                    epochs_override=self.epochs, smoke_rows=self.smoke_rows if self.smoke
-                    else None, wall_s=round(wall, 1),
+                    epochs_override=self.epochs, workers=self.workers,
+                    loader_workers=LOADER_WORKERS,
+                    smoke_rows=self.smoke_rows if self.smoke else None, wall_s=round(wall, 1),
                     compute_s=round(sum(timings.values()), 1), results=self.results,
                     run_wall_s=self.run_times, seed_offsets=self.seed_offsets,
                     claims=self.claims, skipped_claims=self.skipped,

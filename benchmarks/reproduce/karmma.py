@@ -80,7 +80,7 @@ DATA_SIZES = dict(full=dict(participants=4, train_videos=2, val_videos=1, segmen
                   smoke=dict(participants=2, train_videos=1, val_videos=1, segments=4))
 # One schedule for every row (the toy schedule's shape: linear warm-up then cosine to 1e-5),
 # tuned on the Baseline only (docs/benchmarks.md, ## KARMMA): toy_epic.py's 30 epochs.
-SCHEDULE = dict(epochs=30, warmup=3, lr=1e-3, min_lr=1e-5, train_workers=2)
+SCHEDULE = dict(epochs=30, warmup=3, lr=1e-3, min_lr=1e-5)
 
 # KARMMA Tab. 1, Epic-Kitchens column (action top-1 %): row -> combination -> value
 PAPER_TAB1 = {
@@ -104,8 +104,7 @@ def schedule_options(epochs=None):
                           eta_min=s['min_lr'], by_epoch=True, begin=warm, end=s['epochs'],
                           convert_to_iter_based=True))
     return {'train_cfg': {'max_epochs': s['epochs']}, 'param_scheduler': sched,
-            'optim_wrapper': {'optimizer': {'lr': s['lr']}},
-            'train_dataloader': {'num_workers': s['train_workers']}}
+            'optim_wrapper': {'optimizer': {'lr': s['lr']}}}
 
 
 def merge(*dicts):

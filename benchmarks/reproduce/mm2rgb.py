@@ -37,6 +37,7 @@ Usage::
     python benchmarks/reproduce/mm2rgb.py                 # 5 seeds, work_dirs/reproduce/mm2rgb
     python benchmarks/reproduce/mm2rgb.py --smoke --out /tmp/mm2rgb_smoke
 """
+import hashlib
 import json
 import os.path as osp
 import sys
@@ -99,21 +100,22 @@ def test_metrics(suite, cfg_file, run, seed, keys):
         dict: ``keys`` → values (fractions) from mmengine's test JSON
         (``<work_dir>/<timestamp>/<timestamp>.json``), also written to ``result.json``.
     """
+    from common import LOADER_WORKERS, _replace_prefixes, atomic_write
+    from mmengine.config import Config
     wd = suite.work_dir(run, seed)
-    result = wd / 'result.json'
-    if result.exists():
-        res = json.loads(result.read_text())
-    else:
-        from common import _replace_prefixes
-        from mmengine.config import Config
-        cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / cfg_file))
-        d = _replace_prefixes(cfg.to_dict(), {'data/toy': str(suite.data_dir),
-                                              'work_dirs/': str(suite.seed_dir(seed)) + '/'})
-        cfg = Config(d)
-        cfg.randomness = dict(seed=seed, deterministic=True, diff_rank_seed=False)
-        wd.mkdir(parents=True, exist_ok=True)
-        cfg_path = wd / 'config.py'
-        suite.dump_config(cfg, cfg_path)
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / cfg_file))
+    d = _replace_prefixes(cfg.to_dict(), {'data/toy': str(suite.data_dir),
+                                          'work_dirs/': str(suite.seed_dir(seed)) + '/'})
+    cfg = Config(d)
+    cfg.randomness = dict(seed=seed, deterministic=True, diff_rank_seed=False)
+    cfg.test_dataloader.num_workers = LOADER_WORKERS
+    cfg.test_dataloader.persistent_workers = LOADER_WORKERS > 0
+    wd.mkdir(parents=True, exist_ok=True)
+    cfg_path = wd / 'config.py'
+    suite.dump_config(cfg, cfg_path)
+    cfg_sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
+    res = suite.cached_result(wd, cfg_sha)
+    if res is None:
         t0 = time.time()
         suite.run_cmd([sys.executable, 'tools/test.py', str(cfg_path),
                        suite.checkpoint('toy_baseline_rgb_sthv2', seed), '--work-dir', str(wd)],
@@ -126,8 +128,8 @@ def test_metrics(suite, cfg_file, run, seed, keys):
         if found is None:
             raise RuntimeError(f'{wd}: no test JSON with {keys} (see {wd}/test.log)')
         res = dict(config=cfg_file, seed=seed, wall_s=round(time.time() - t0, 1),
-                   metrics={k: found[k] for k in keys})
-        result.write_text(json.dumps(res, indent=1))
+                   metrics={k: found[k] for k in keys}, config_sha256=cfg_sha)
+        atomic_write(wd / 'result.json', json.dumps(res, indent=1))
     print(f'[{suite.name}] seed {seed} {run} (test only): '
           + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items()), flush=True)
     return res['metrics']

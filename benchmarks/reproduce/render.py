@@ -171,10 +171,13 @@ def method_markdown(payload, src=None):
             f'({payload.get("val_items", "?")} validation items)')
     if payload.get('epochs_override'):
         meta += f', every run shortened to {payload["epochs_override"]} epoch(s)'
-    meta += f'; suite wall time {payload["wall_s"] / 60:.1f} min'
+    meta += f'; suite wall time {payload["wall_s"] / 60:.1f} min (this invocation'
+    if payload.get('workers'):
+        meta += f', `--workers {payload["workers"]}`'
+    meta += ')'
     if payload.get('compute_s') is not None:
-        meta += (f' (this invocation; {payload["compute_s"] / 60:.1f} min of tool runs in all, '
-                 'the time of a fresh run)')
+        meta += f'; {payload["compute_s"] / 60:.1f} min of tool runs in all'
+    meta += f'; {payload.get("loader_workers", 2)} dataloader workers per run'
     if payload.get('smoke_rows'):
         meta += f'; smoke rows {payload["smoke_rows"]}'
     lines += [meta + '.', '']
@@ -247,7 +250,12 @@ def index_markdown(payloads, link='{name}.md'):
              'designed and how verdicts, margins and mde are computed: '
              '[docs/benchmarks.md](../benchmarks.md). Rerun: '
              '`python benchmarks/reproduce/run_all.py` (resumable).', '',
-             '| suite | seeds | data | wall time (min) | calibration |', '|---|---|---|---:|---|']
+             'Tool runs: the minutes of every training / test run of the suite (one core each); '
+             'wall: the minutes of the invocation that wrote the JSON, with its `--workers` '
+             '(a resumed invocation reuses finished runs, so its wall is shorter than a fresh '
+             "run's).", '',
+             '| suite | seeds | data | tool runs (min) | wall (min) | workers | loader workers '
+             '| calibration |', '|---|---|---|---:|---:|---:|---:|---|']
     for name, p in payloads.items():
         claims = [normalize_claim(c, p) for c in p['claims']]
         if 'format' not in p:
@@ -257,10 +265,11 @@ def index_markdown(payloads, link='{name}.md'):
             cal = {True: 'ok', None: 'incomplete', False: '**FAILED**'}[c['ok']]
             if c['missing']:
                 cal += f' (no {" / ".join(c["missing"])} control)'
-        wall = p.get('compute_s') or p['wall_s']
+        runs = f'{p["compute_s"] / 60:.1f}' if p.get('compute_s') is not None else '–'
         lines.append(f'| [{TITLES.get(name, name)}]({link.format(name=name)}) | '
-                     f'{len(p["seeds"])} | '
-                     f'{p["data_scale"]} | {wall / 60:.1f} | {cal} |')
+                     f'{len(p["seeds"])} | {p["data_scale"]} | {runs} | '
+                     f'{p["wall_s"] / 60:.1f} | {p.get("workers", "–")} | '
+                     f'{p.get("loader_workers", 2)} | {cal} |')
     claims, links = _all_claims(payloads, lambda n: link.format(name=n))
     lines += ['', '## Claims', '', claims_table(claims, links), '', '## Calibration rows', '']
     ctl = [(c, lk) for c, lk in zip(claims, links) if c.get('control')]

@@ -2,6 +2,7 @@
 
     python benchmarks/reproduce/run_all.py                  # 5 seeds each → docs/reproduce/
     python benchmarks/reproduce/run_all.py --only karmma d3d --seeds 8
+    python benchmarks/reproduce/run_all.py --only dmcl --workers 2   # seeds in 2 processes
     python benchmarks/reproduce/run_all.py --smoke          # tiny end-to-end check, not published
 
 Each suite is ``benchmarks/reproduce/<method>.py`` (run it alone for one method); its runs and
@@ -43,6 +44,8 @@ def main(argv=None):
     p.add_argument('--only', nargs='+', choices=render.SUITES, default=render.SUITES)
     p.add_argument('--out', default='work_dirs/reproduce')
     p.add_argument('--seeds', type=int, help='seeds per suite (default 5; 1 with --smoke)')
+    p.add_argument('--workers', type=int,
+                   help='train each suite\'s seeds in this many processes (its --workers)')
     p.add_argument('--smoke', action='store_true', help='each suite with --smoke')
     p.add_argument('--docs', default=str(render.DOCS), help='where results are published')
     p.add_argument('--readme', default=str(render.README),
@@ -56,6 +59,8 @@ def main(argv=None):
         cmd = [sys.executable, str(HERE / f'{name}.py'), '--out', str(out)]
         if a.seeds:
             cmd += ['--seeds', str(a.seeds)]
+        if a.workers:
+            cmd += ['--workers', str(a.workers)]
         if a.smoke:
             cmd.append('--smoke')
         print(f'== {name}: {" ".join(cmd)}', flush=True)
