@@ -454,6 +454,18 @@ def test_render_rereads_legacy_claims():
     assert cells[2] == 'a 0.620 ± 0.020; b 0.570 ± 0.061 (3 seeds)'
 
 
+def test_index_shows_tool_runs_wall_and_workers():
+    """The index row of a suite: tool-run minutes, the invocation's wall, its --workers and its
+    loader workers (2 for a JSON written before LOADER_WORKERS existed)."""
+    old = dict(LEGACY, format=2, compute_s=600.0)
+    new = dict(LEGACY, format=2, method='n', compute_s=1800.0, wall_s=930.0, workers=2,
+               loader_workers=0)
+    text = render.index_markdown(dict(m=old, n=new), link='{name}.md')
+    assert '| tool runs (min) | wall (min) | workers | loader workers |' in text
+    assert '| [m](m.md) | 3 | full | 10.0 | 1.0 | – | 2 |' in text
+    assert '| [n](n.md) | 3 | full | 30.0 | 15.5 | 2 | 0 |' in text
+
+
 def test_render_refuses_stale_verdicts():
     c = _legacy_claim('top1', 'greater', [2.0, 3.0, 4.0], 'inconclusive')
     payload = dict(LEGACY, format=2, claims=[c])
