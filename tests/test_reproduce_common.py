@@ -378,6 +378,24 @@ def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
     assert len(ran) == 2
 
 
+def test_a_derived_file_is_current_only_for_its_inputs(tmp_path):
+    """An evaluation of finished runs is redone when one of those runs changed."""
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    a, b, out = tmp_path / 'a.json', tmp_path / 'b.json', tmp_path / 'eval.json'
+    a.write_text('{"top1": 0.5}')
+    b.write_text('{"top1": 0.6}')
+    assert not suite.derived_is_current(out, [a, b])          # not made yet
+    out.write_text('{}')
+    assert not suite.derived_is_current(out, [a, b])          # made, but with no record
+    suite.stamp_derived(out, [a, b])
+    assert suite.derived_is_current(out, [a, b])
+    b.write_text('{"top1": 0.7}')                             # a run was retrained
+    assert not suite.derived_is_current(out, [a, b])
+    suite.stamp_derived(out, [a, b])
+    b.unlink()                                                # ... or is gone
+    assert not suite.derived_is_current(out, [a, b])
+
+
 def test_smoke_skips_undeclared_rows_and_their_claims(tmp_path):
     suite = _suite(tmp_path, ['--smoke'], smoke_rows=['a'])
     assert suite.seeds == [0] and suite.epochs == common.SMOKE_EPOCHS and suite.in_process

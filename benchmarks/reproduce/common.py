@@ -28,7 +28,10 @@ tools run inside the suite's process (no interpreter start-up per run, see :func
 
 A finished run (``result.json`` holding the SHA-256 of the config it was trained with, equal to
 the config the suite writes now) is reused, so an interrupted suite resumes and a changed setting
-retrains (a run whose teacher was retrained is not detected: delete the seed folder); the seconds
+retrains (a student whose teacher was retrained is not detected: start a fresh ``--out``);
+files derived from finished runs (KARMMA's missing-modality evaluations, mm2rgb's test-only
+teachers) keep the SHA-256 of the runs' files they read and are made again when one changed
+(:meth:`Suite.derived_is_current`); the seconds
 of every command are kept in ``<out>/timings.json`` so a resumed suite still reports what a fresh
 run costs.
 """
@@ -377,6 +380,12 @@ def _replace_prefixes(obj, mapping):
     return obj
 
 
+def _digest_files(paths):
+    """``{path: SHA-256 of its bytes}`` (``None`` for a missing file)."""
+    return {str(p): (hashlib.sha256(Path(p).read_bytes()).hexdigest() if Path(p).exists()
+                     else None) for p in paths}
+
+
 def _last_metrics(work_dir, keys):
     """The last validation entry of mmengine's ``vis_data/scalars.json`` holding all ``keys``."""
     found = None
@@ -630,6 +639,22 @@ class Suite:
         print(f'[{self.name}] {wd}: result.json was made with another config, run again',
               flush=True)
         return None
+
+    def derived_is_current(self, out, inputs):
+        """Whether ``out`` (a file the suite derives from finished runs, e.g. an evaluation of
+        their checkpoints) exists and was made from ``inputs`` (a list of files: the runs'
+        ``result.json`` / configs); :meth:`stamp_derived` records them after writing ``out``."""
+        out, stamp = Path(out), Path(str(out) + '.inputs.json')
+        if not (out.exists() and stamp.exists()):
+            return False
+        if json.loads(stamp.read_text()) == _digest_files(inputs):
+            return True
+        print(f'[{self.name}] {out}: made from other runs, made again', flush=True)
+        return False
+
+    def stamp_derived(self, out, inputs):
+        """Record the SHA-256 of ``inputs`` next to ``out`` (see :meth:`derived_is_current`)."""
+        atomic_write(Path(str(out) + '.inputs.json'), json.dumps(_digest_files(inputs)))
 
     def checkpoint(self, run, seed):
         """The final checkpoint of a finished run (``last_checkpoint`` of mmengine)."""
