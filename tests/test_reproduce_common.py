@@ -337,6 +337,8 @@ def _fake_result(suite, run, seed, top1, cfg_file=TOY_CFG, options=None):
     sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
     (cfg_path.parent / 'result.json').write_text(json.dumps(dict(
         config=cfg_file, seed=seed, wall_s=2.0, metrics=dict(top1=top1), config_sha256=sha)))
+    suite.stamp_derived(cfg_path.parent / 'result.json',
+                        suite.upstream_results(cfg_path, cfg_path.parent))
 
 
 def test_every_loader_of_a_run_is_in_the_training_process(tmp_path):
@@ -375,6 +377,32 @@ def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
     (suite.work_dir('toy_run', 0) / 'result.json').write_text(json.dumps(dict(
         config=TOY_CFG, seed=0, wall_s=1.0, metrics=dict(top1=0.1))))
     assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
+    assert len(ran) == 2
+
+
+def test_a_student_is_trained_again_when_its_teacher_was(tmp_path, monkeypatch):
+    """A run whose config names other runs (the teacher's members) depends on their results."""
+    student = 'configs/mm2rgb/toy/student_rgb_flow_boxes_sthv2.py'
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    cfg = suite.config(student, 'toy_student', 0)
+    ups = suite.upstream_results(cfg, suite.work_dir('toy_student', 0))
+    names = [u.parent.name for u in ups]
+    # the toy teacher's members (the paper config's unused keys name other folders too)
+    assert {f'toy_baseline_{m}_sthv2' for m in ('boxes', 'flow', 'rgb')} <= set(names)
+    assert 'toy_student' not in names
+    assert all(u.parent.parent == suite.seed_dir(0) for u in ups)
+    ups = [u for u in ups if u.parent.name.startswith('toy_baseline_')]
+    for u in ups:
+        u.parent.mkdir(parents=True)
+        u.write_text('{"metrics": {"top1": 0.5}}')
+    ran = []
+    monkeypatch.setattr(suite, 'run_cmd', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.6))
+    suite.train(student, 'toy_student', 0, ['top1'])
+    suite.train(student, 'toy_student', 0, ['top1'])       # reused
+    assert len(ran) == 1
+    ups[2].write_text('{"metrics": {"top1": 0.55}}')         # the RGB baseline was retrained
+    suite.train(student, 'toy_student', 0, ['top1'])
     assert len(ran) == 2
 
 
