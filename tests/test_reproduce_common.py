@@ -337,6 +337,8 @@ def _fake_result(suite, run, seed, top1, cfg_file=TOY_CFG, options=None):
     sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
     (cfg_path.parent / 'result.json').write_text(json.dumps(dict(
         config=cfg_file, seed=seed, wall_s=2.0, metrics=dict(top1=top1), config_sha256=sha)))
+    suite.stamp_derived(cfg_path.parent / 'result.json',
+                        suite.upstream_results(cfg_path, cfg_path.parent))
 
 
 def test_every_loader_of_a_run_is_in_the_training_process(tmp_path):
@@ -376,6 +378,50 @@ def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
         config=TOY_CFG, seed=0, wall_s=1.0, metrics=dict(top1=0.1))))
     assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
     assert len(ran) == 2
+
+
+def test_a_student_is_trained_again_when_its_teacher_was(tmp_path, monkeypatch):
+    """A run whose config names other runs (the teacher's members) depends on their results."""
+    student = 'configs/mm2rgb/toy/student_rgb_flow_boxes_sthv2.py'
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    cfg = suite.config(student, 'toy_student', 0)
+    ups = suite.upstream_results(cfg, suite.work_dir('toy_student', 0))
+    names = [u.parent.name for u in ups]
+    # the toy teacher's members (the paper config's unused keys name other folders too)
+    assert {f'toy_baseline_{m}_sthv2' for m in ('boxes', 'flow', 'rgb')} <= set(names)
+    assert 'toy_student' not in names
+    assert all(u.parent.parent == suite.seed_dir(0) for u in ups)
+    ups = [u for u in ups if u.parent.name.startswith('toy_baseline_')]
+    for u in ups:
+        u.parent.mkdir(parents=True)
+        u.write_text('{"metrics": {"top1": 0.5}}')
+    ran = []
+    monkeypatch.setattr(suite, 'run_cmd', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.6))
+    suite.train(student, 'toy_student', 0, ['top1'])
+    suite.train(student, 'toy_student', 0, ['top1'])       # reused
+    assert len(ran) == 1
+    ups[2].write_text('{"metrics": {"top1": 0.55}}')         # the RGB baseline was retrained
+    suite.train(student, 'toy_student', 0, ['top1'])
+    assert len(ran) == 2
+
+
+def test_a_derived_file_is_current_only_for_its_inputs(tmp_path):
+    """An evaluation of finished runs is redone when one of those runs changed."""
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    a, b, out = tmp_path / 'a.json', tmp_path / 'b.json', tmp_path / 'eval.json'
+    a.write_text('{"top1": 0.5}')
+    b.write_text('{"top1": 0.6}')
+    assert not suite.derived_is_current(out, [a, b])          # not made yet
+    out.write_text('{}')
+    assert not suite.derived_is_current(out, [a, b])          # made, but with no record
+    suite.stamp_derived(out, [a, b])
+    assert suite.derived_is_current(out, [a, b])
+    b.write_text('{"top1": 0.7}')                             # a run was retrained
+    assert not suite.derived_is_current(out, [a, b])
+    suite.stamp_derived(out, [a, b])
+    b.unlink()                                                # ... or is gone
+    assert not suite.derived_is_current(out, [a, b])
 
 
 def test_smoke_skips_undeclared_rows_and_their_claims(tmp_path):
@@ -452,6 +498,18 @@ def test_render_rereads_legacy_claims():
     cells = render.claim_cells(e)
     assert cells[1] == '– (old format)'
     assert cells[2] == 'a 0.620 ± 0.020; b 0.570 ± 0.061 (3 seeds)'
+
+
+def test_index_shows_tool_runs_wall_and_workers():
+    """The index row of a suite: tool-run minutes, the invocation's wall, its --workers and its
+    loader workers (2 for a JSON written before LOADER_WORKERS existed)."""
+    old = dict(LEGACY, format=2, compute_s=600.0)
+    new = dict(LEGACY, format=2, method='n', compute_s=1800.0, wall_s=930.0, workers=2,
+               loader_workers=0)
+    text = render.index_markdown(dict(m=old, n=new), link='{name}.md')
+    assert '| tool runs (min) | wall (min) | workers | loader workers |' in text
+    assert '| [m](m.md) | 3 | full | 10.0 | 1.0 | – | 2 |' in text
+    assert '| [n](n.md) | 3 | full | 30.0 | 15.5 | 2 | 0 |' in text
 
 
 def test_render_refuses_stale_verdicts():

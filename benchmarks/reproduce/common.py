@@ -28,7 +28,10 @@ tools run inside the suite's process (no interpreter start-up per run, see :func
 
 A finished run (``result.json`` holding the SHA-256 of the config it was trained with, equal to
 the config the suite writes now) is reused, so an interrupted suite resumes and a changed setting
-retrains (a run whose teacher was retrained is not detected: delete the seed folder); the seconds
+retrains. A run that reads other runs of the suite (a student its teacher, found as
+``<out>/seed<S>/<run>`` in its config) and the files derived from finished runs (KARMMA's
+missing-modality evaluations, mm2rgb's test-only teachers) keep the SHA-256 of those runs'
+files and are made again when one changed (:meth:`Suite.derived_is_current`); the seconds
 of every command are kept in ``<out>/timings.json`` so a resumed suite still reports what a fresh
 run costs.
 """
@@ -39,6 +42,7 @@ import json
 import math
 import os
 import os.path as osp
+import re
 import runpy
 import subprocess
 import sys
@@ -377,6 +381,12 @@ def _replace_prefixes(obj, mapping):
     return obj
 
 
+def _digest_files(paths):
+    """``{path: SHA-256 of its bytes}`` (``None`` for a missing file)."""
+    return {str(p): (hashlib.sha256(Path(p).read_bytes()).hexdigest() if Path(p).exists()
+                     else None) for p in paths}
+
+
 def _last_metrics(work_dir, keys):
     """The last validation entry of mmengine's ``vis_data/scalars.json`` holding all ``keys``."""
     found = None
@@ -600,7 +610,10 @@ class Suite:
         result = wd / 'result.json'
         cfg_path = self.config(cfg_file, run, run_seed, options)
         cfg_sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
+        upstream = self.upstream_results(cfg_path, wd)
         res = self.cached_result(wd, cfg_sha)
+        if res is not None and not self.derived_is_current(result, upstream):
+            res = None
         if res is None:
             t0 = time.time()
             self.run_cmd([sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(wd)],
@@ -609,6 +622,7 @@ class Suite:
             res = dict(config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
                        metrics={k: entry[k] for k in keys}, config_sha256=cfg_sha)
             atomic_write(result, json.dumps(res, indent=1))
+            self.stamp_derived(result, upstream)
         if row is not None:
             self.record(row, seed, res['metrics'], res['wall_s'])
             if seed_offset:
@@ -630,6 +644,30 @@ class Suite:
         print(f'[{self.name}] {wd}: result.json was made with another config, run again',
               flush=True)
         return None
+
+    def upstream_results(self, cfg_path, wd):
+        """``result.json`` of every other run of this suite that the config at ``cfg_path``
+        names (a teacher's or a member's checkpoint folder, ``<out>/seed<S>/<run>``): a run
+        trained on them is stale when one of them changed."""
+        text = Path(cfg_path).read_text()
+        refs = set(re.findall(re.escape(str(self.out)) + r'/seed\d+/[\w.-]+', text))
+        return [Path(r) / 'result.json' for r in sorted(refs - {str(wd)})]
+
+    def derived_is_current(self, out, inputs):
+        """Whether ``out`` (a file the suite derives from finished runs, e.g. an evaluation of
+        their checkpoints) exists and was made from ``inputs`` (a list of files: the runs'
+        ``result.json`` / configs); :meth:`stamp_derived` records them after writing ``out``."""
+        out, stamp = Path(out), Path(str(out) + '.inputs.json')
+        if not (out.exists() and stamp.exists()):
+            return False
+        if json.loads(stamp.read_text()) == _digest_files(inputs):
+            return True
+        print(f'[{self.name}] {out}: made from other runs, made again', flush=True)
+        return False
+
+    def stamp_derived(self, out, inputs):
+        """Record the SHA-256 of ``inputs`` next to ``out`` (see :meth:`derived_is_current`)."""
+        atomic_write(Path(str(out) + '.inputs.json'), json.dumps(_digest_files(inputs)))
 
     def checkpoint(self, run, seed):
         """The final checkpoint of a finished run (``last_checkpoint`` of mmengine)."""

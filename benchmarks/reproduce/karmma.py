@@ -204,13 +204,17 @@ def evaluate(suite, seed, probs):
                    str(suite.work_dir(run, seed))]
     ev = suite.seed_dir(seed) / 'missing_modality_eval'
     tab1, fig4 = ev / 'table1.json', ev / 'fig4.json'
+    # the evaluation is redone when a model was retrained (its result.json changed)
+    inputs = [suite.work_dir(run, seed) / f
+              for _, run in rows for f in ('result.json', 'config.py')]
     for out, extra in ((tab1, []), (fig4, ['--missing-probs', *[str(p) for p in probs if p > 0],
                                            '--seed', str(seed)])):
-        if not out.exists():
+        if not suite.derived_is_current(out, inputs):
             suite.run_cmd([sys.executable, 'tools/analysis/missing_modality_eval.py', *models,
                            *extra, '--work-dir', str(ev / out.stem), '--log-interval', '1000',
                            '--out', str(out) + '.tmp', *EVAL_OPTIONS], ev / f'{out.stem}.log')
             (ev / f'{out.name}.tmp').rename(out)
+            suite.stamp_derived(out, inputs)
     t1, f4 = json.loads(tab1.read_text()), json.loads(fig4.read_text())
     for row, _ in rows:
         metrics = dict(suite.results[row][seed])
@@ -232,13 +236,15 @@ def efficiency(suite, seed):
     runs = ('toy_teacher_epic', NO_THETA[1])
     if not all((suite.work_dir(r, seed) / 'config.py').exists() for r in runs):
         return {}
-    if not md.exists():
+    inputs = [suite.work_dir(r, seed) / 'config.py' for r in runs]
+    if not suite.derived_is_current(md, inputs):
         suite.run_cmd([sys.executable, 'tools/analysis/efficiency.py',
                        *[str(suite.work_dir(r, seed) / 'config.py') for r in runs],
                        '--names', 'theta', 'none', '--combos', 'full', '--no-memory',
                        '--raw-size', '32', '32', '--runs', '20', '--out-md', str(md) + '.tmp'],
                       suite.out / 'tab4_efficiency.log')
         (suite.out / 'tab4_efficiency.md.tmp').rename(md)
+        suite.stamp_derived(md, inputs)
     cost, head = {}, None
     for line in md.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
