@@ -334,11 +334,8 @@ TOY_CFG = 'configs/mm2rgb/toy/baseline_rgb_sthv2.py'
 def _fake_result(suite, run, seed, top1, cfg_file=TOY_CFG, options=None):
     """A finished run's ``result.json``, made with the config the suite writes for it."""
     cfg_path = suite.config(cfg_file, run, seed, options)
-    sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
-    (cfg_path.parent / 'result.json').write_text(json.dumps(dict(
-        config=cfg_file, seed=seed, wall_s=2.0, metrics=dict(top1=top1), config_sha256=sha)))
-    suite.stamp_derived(cfg_path.parent / 'result.json',
-                        suite.upstream_results(cfg_path, cfg_path.parent))
+    suite.save_result(cfg_path, dict(config=cfg_file, seed=seed, wall_s=2.0,
+                                     metrics=dict(top1=top1)))
 
 
 def test_every_loader_of_a_run_is_in_the_training_process(tmp_path):

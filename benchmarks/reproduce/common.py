@@ -381,10 +381,13 @@ def _replace_prefixes(obj, mapping):
     return obj
 
 
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _digest_files(paths):
     """``{path: SHA-256 of its bytes}`` (``None`` for a missing file)."""
-    return {str(p): (hashlib.sha256(Path(p).read_bytes()).hexdigest() if Path(p).exists()
-                     else None) for p in paths}
+    return {str(p): _sha256(p) if Path(p).exists() else None for p in paths}
 
 
 def _last_metrics(work_dir, keys):
@@ -548,7 +551,11 @@ class Suite:
             cfg.dump(str(path))
 
     def config(self, cfg_file, run, seed, options=None):
-        """Write the run's config (toy config + the suite's changes, see module doc); return it."""
+        """Write the run's config (toy config + the suite's changes, see module doc); return it.
+
+        A test-only config (no ``train_cfg``, e.g. a logit-ensemble teacher) gets the changes
+        that are not about training: paths, options, ``randomness``, loaders, logger.
+        """
         from mmengine.config import Config
         cfg = Config.fromfile(str(REPO / cfg_file))
         d = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg._cfg_dict.to_dict()
@@ -558,17 +565,18 @@ class Suite:
         if options:
             cfg.merge_from_dict(options)
         cfg.randomness = dict(seed=seed, deterministic=True, diff_rank_seed=False)
-        if self.epochs:
-            cfg.train_cfg.max_epochs = self.epochs
-        epochs = cfg.train_cfg.max_epochs
-        cfg.train_cfg.val_interval = epochs
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             if cfg.get(key):
                 cfg[key].num_workers = LOADER_WORKERS
                 cfg[key].persistent_workers = LOADER_WORKERS > 0
-        ckpt = cfg.default_hooks.get('checkpoint')
-        if ckpt is not None:
-            ckpt.update(interval=epochs, max_keep_ckpts=1, save_best=None)
+        if cfg.get('train_cfg'):
+            if self.epochs:
+                cfg.train_cfg.max_epochs = self.epochs
+            epochs = cfg.train_cfg.max_epochs
+            cfg.train_cfg.val_interval = epochs
+            ckpt = cfg.default_hooks.get('checkpoint')
+            if ckpt is not None:
+                ckpt.update(interval=epochs, max_keep_ckpts=1, save_best=None)
         cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
         wd = self.work_dir(run, seed)
         wd.mkdir(parents=True, exist_ok=True)
@@ -607,22 +615,16 @@ class Suite:
             return None
         run_seed = seed + seed_offset
         wd = self.work_dir(run, run_seed)
-        result = wd / 'result.json'
         cfg_path = self.config(cfg_file, run, run_seed, options)
-        cfg_sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
-        upstream = self.upstream_results(cfg_path, wd)
-        res = self.cached_result(wd, cfg_sha)
-        if res is not None and not self.derived_is_current(result, upstream):
-            res = None
+        res = self.cached_result(cfg_path)
         if res is None:
             t0 = time.time()
             self.run_cmd([sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(wd)],
                          wd / 'train.log')
             entry = _last_metrics(wd, keys)
-            res = dict(config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
-                       metrics={k: entry[k] for k in keys}, config_sha256=cfg_sha)
-            atomic_write(result, json.dumps(res, indent=1))
-            self.stamp_derived(result, upstream)
+            res = self.save_result(cfg_path, dict(
+                config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
+                metrics={k: entry[k] for k in keys}))
         if row is not None:
             self.record(row, seed, res['metrics'], res['wall_s'])
             if seed_offset:
@@ -632,18 +634,33 @@ class Suite:
               + f' ({res["wall_s"]:.0f} s)', flush=True)
         return res['metrics']
 
-    def cached_result(self, wd, cfg_sha):
-        """``<wd>/result.json`` when it was made with the config of SHA-256 ``cfg_sha``, else
-        ``None`` (absent, or made with another config: printed, and the run is redone)."""
-        result = Path(wd) / 'result.json'
+    def cached_result(self, cfg_path):
+        """The ``result.json`` beside the run's config ``cfg_path`` when it still holds: made with
+        this config (its SHA-256) and from the same results of the runs the config names
+        (:meth:`upstream_results`); else ``None`` (absent, or stale: printed, the run is redone).
+        """
+        cfg_path = Path(cfg_path)
+        wd, result = cfg_path.parent, cfg_path.parent / 'result.json'
         if not result.exists():
             return None
         res = json.loads(result.read_text())
-        if res.get('config_sha256') == cfg_sha:
-            return res
-        print(f'[{self.name}] {wd}: result.json was made with another config, run again',
-              flush=True)
-        return None
+        if res.get('config_sha256') != _sha256(cfg_path):
+            print(f'[{self.name}] {wd}: result.json was made with another config, run again',
+                  flush=True)
+            return None
+        if not self.derived_is_current(result, self.upstream_results(cfg_path, wd)):
+            return None
+        return res
+
+    def save_result(self, cfg_path, res):
+        """Write ``res`` (+ the config's SHA-256) as the ``result.json`` beside ``cfg_path`` and
+        stamp the results of the runs it read (see :meth:`cached_result`); return it."""
+        cfg_path = Path(cfg_path)
+        res = dict(res, config_sha256=_sha256(cfg_path))
+        result = cfg_path.parent / 'result.json'
+        atomic_write(result, json.dumps(res, indent=1))
+        self.stamp_derived(result, self.upstream_results(cfg_path, cfg_path.parent))
+        return res
 
     def upstream_results(self, cfg_path, wd):
         """``result.json`` of every other run of this suite that the config at ``cfg_path``

@@ -37,12 +37,10 @@ Usage::
     python benchmarks/reproduce/mm2rgb.py                 # 5 seeds, work_dirs/reproduce/mm2rgb
     python benchmarks/reproduce/mm2rgb.py --smoke --out /tmp/mm2rgb_smoke
 """
-import hashlib
 import json
 import os.path as osp
 import sys
 import time
-from pathlib import Path
 
 sys.path.insert(0, osp.dirname(__file__))
 from common import NEGATIVE_CONTROL_OFFSET, Suite, parse_args, plot_bars  # noqa: E402
@@ -100,25 +98,10 @@ def test_metrics(suite, cfg_file, run, seed, keys):
         dict: ``keys`` → values (fractions) from mmengine's test JSON
         (``<work_dir>/<timestamp>/<timestamp>.json``), also written to ``result.json``.
     """
-    from common import LOADER_WORKERS, _replace_prefixes, atomic_write
-    from mmengine.config import Config
     wd = suite.work_dir(run, seed)
-    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / cfg_file))
-    d = _replace_prefixes(cfg.to_dict(), {'data/toy': str(suite.data_dir),
-                                          'work_dirs/': str(suite.seed_dir(seed)) + '/'})
-    cfg = Config(d)
-    cfg.randomness = dict(seed=seed, deterministic=True, diff_rank_seed=False)
-    cfg.test_dataloader.num_workers = LOADER_WORKERS
-    cfg.test_dataloader.persistent_workers = LOADER_WORKERS > 0
-    wd.mkdir(parents=True, exist_ok=True)
-    cfg_path = wd / 'config.py'
-    suite.dump_config(cfg, cfg_path)
-    cfg_sha = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
-    res = suite.cached_result(wd, cfg_sha)
-    # the members are this seed's baselines: a retrained baseline makes the teacher stale
-    members = [suite.work_dir(f'toy_baseline_{m}_sthv2', seed) / 'result.json' for m in MODS]
-    if res is not None and not suite.derived_is_current(wd / 'result.json', members):
-        res = None
+    cfg_path = suite.config(cfg_file, run, seed)
+    # its members are this seed's baselines, named in the config: a retrained one makes it stale
+    res = suite.cached_result(cfg_path)
     if res is None:
         t0 = time.time()
         suite.run_cmd([sys.executable, 'tools/test.py', str(cfg_path),
@@ -131,10 +114,9 @@ def test_metrics(suite, cfg_file, run, seed, keys):
                 found = entry
         if found is None:
             raise RuntimeError(f'{wd}: no test JSON with {keys} (see {wd}/test.log)')
-        res = dict(config=cfg_file, seed=seed, wall_s=round(time.time() - t0, 1),
-                   metrics={k: found[k] for k in keys}, config_sha256=cfg_sha)
-        atomic_write(wd / 'result.json', json.dumps(res, indent=1))
-        suite.stamp_derived(wd / 'result.json', members)
+        res = suite.save_result(cfg_path, dict(config=cfg_file, seed=seed,
+                                               wall_s=round(time.time() - t0, 1),
+                                               metrics={k: found[k] for k in keys}))
     print(f'[{suite.name}] seed {seed} {run} (test only): '
           + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items()), flush=True)
     return res['metrics']

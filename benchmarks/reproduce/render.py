@@ -29,6 +29,8 @@ import common  # noqa: E402
 
 REPO = common.REPO
 SUITES = ['karmma', 'mm2rgb', 'd3d', 'dmcl', 'mml']
+# dataloader workers of a suite's runs in JSON written before ``common.LOADER_WORKERS``
+LEGACY_LOADER_WORKERS = 2
 TITLES = dict(karmma='KARMMA', mm2rgb='Multimodal → RGB', d3d='D3D', dmcl='DMCL',
               mml='Mutual (Modality) Learning')
 DOCS = REPO / 'docs' / 'reproduce'
@@ -177,7 +179,7 @@ def method_markdown(payload, src=None):
     meta += ')'
     if payload.get('compute_s') is not None:
         meta += f'; {payload["compute_s"] / 60:.1f} min of tool runs in all'
-    meta += f'; {payload.get("loader_workers", 2)} dataloader workers per run'
+    meta += f'; {payload.get("loader_workers", LEGACY_LOADER_WORKERS)} dataloader workers per run'
     if payload.get('smoke_rows'):
         meta += f'; smoke rows {payload["smoke_rows"]}'
     lines += [meta + '.', '']
@@ -269,7 +271,7 @@ def index_markdown(payloads, link='{name}.md'):
         lines.append(f'| [{TITLES.get(name, name)}]({link.format(name=name)}) | '
                      f'{len(p["seeds"])} | {p["data_scale"]} | {runs} | '
                      f'{p["wall_s"] / 60:.1f} | {p.get("workers", "–")} | '
-                     f'{p.get("loader_workers", 2)} | {cal} |')
+                     f'{p.get("loader_workers", LEGACY_LOADER_WORKERS)} | {cal} |')
     claims, links = _all_claims(payloads, lambda n: link.format(name=n))
     lines += ['', '## Claims', '', claims_table(claims, links), '', '## Calibration rows', '']
     ctl = [(c, lk) for c, lk in zip(claims, links) if c.get('control')]
