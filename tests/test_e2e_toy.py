@@ -115,22 +115,77 @@ def test_plugin_ends_any_process_group_at_exit(tmp_path):
     assert out.stdout.split('\n')[:2] == ['initialised: True', 'initialised at exit: False']
 
 
-def test_tools_end_the_process_group_before_exit(tmp_path):
-    """tools/train.py and tools/test.py destroy the process group MMEngine leaves behind (a gloo
-    group left to the interpreter's exit aborted a rank of the test above once: "terminate
-    called without an active exception"); a second call, or one without a group, is a no-op.
-    In a child process: the process group is global state."""
-    code = ('import sys; sys.path.insert(0, sys.argv[1]); import torch.distributed as d; '
-            'from runner_utils import close_process_group; close_process_group(); '
-            "d.init_process_group('gloo', init_method='file://' + sys.argv[2], rank=0, "
-            'world_size=1); assert d.is_initialized(); close_process_group(); '
-            "assert not d.is_initialized(); close_process_group(); print('closed')")
-    out = subprocess.run([sys.executable, '-c', code, str(REPO / 'tools'),
-                          str(tmp_path / 'store')], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and out.stdout.strip() == 'closed', out.stderr[-2000:]
-    for tool in ('train.py', 'test.py'):
+def test_close_process_group_reports_what_it_destroyed(tmp_path):
+    """``close_process_group`` destroys the group MMEngine leaves behind and says so; a second
+    call, or one without a group, is a no-op returning False. In a child process: the process
+    group is global state."""
+    code = ('import sys; import torch.distributed as d; '
+            'from mmdistill_plugin.utils.compat import close_process_group as close; '
+            "r0 = close(); d.init_process_group('gloo', init_method='file://' + sys.argv[1], "
+            'rank=0, world_size=1); assert d.is_initialized(); r1 = close(); '
+            'assert not d.is_initialized(); print(r0, r1, close())')
+    out = subprocess.run([sys.executable, '-c', code, str(tmp_path / 'store')],
+                         capture_output=True, text=True, timeout=120, cwd=str(REPO))
+    assert out.returncode == 0 and out.stdout.strip() == 'False True False', out.stderr[-2000:]
+
+
+# A tool's __main__ under run_main: an atexit hook registered first (it runs last) reports whether
+# the group is gone; a module global reports the interpreter's teardown from its __del__.
+RUN_MAIN = """
+import atexit, sys
+import torch.distributed as d
+atexit.register(lambda: print('atexit: group initialised', d.is_initialized(), flush=True))
+from mmdistill_plugin.utils.compat import run_main
+class Teardown:
+    def __del__(self):
+        print('teardown', flush=True)
+witness = Teardown()
+def main():
+    if sys.argv[1] != 'none':
+        d.init_process_group('gloo', init_method='file://' + sys.argv[2], rank=0, world_size=1)
+    if sys.argv[3] == 'raise':
+        raise RuntimeError('boom')
+    return int(sys.argv[3]) if sys.argv[3].isdigit() else object()
+run_main(main)
+"""
+
+
+@pytest.mark.parametrize('group,returns,status,out', [
+    # a rank: exit functions run, the group is destroyed, status kept, no teardown (fix 6)
+    ('gloo', '3', 3, ['atexit: group initialised False']),
+    ('gloo', 'runner', 0, ['atexit: group initialised False']),
+    # an error: the traceback, status 1, the group destroyed, the normal exit
+    ('gloo', 'raise', 1, ['atexit: group initialised False', 'teardown']),
+    # no group: sys.exit(status) and the normal teardown
+    ('none', '3', 3, ['atexit: group initialised False', 'teardown']),
+])
+def test_run_main_ends_a_rank_without_the_interpreter_teardown(
+        tmp_path, group, returns, status, out):
+    """``compat.run_main`` (every tool's ``__main__`` with ``--launcher``; fix 6): a process that
+    initialised a group runs its exit functions and exits with ``main``'s status before the
+    interpreter's teardown, where a leftover gloo thread aborted ranks of tools/dist_train.sh
+    (SIGABRT after training had finished, in CI once); anything else exits as
+    ``sys.exit(main())`` would. In a child process: it exits."""
+    proc = subprocess.run([sys.executable, '-c', RUN_MAIN, group, str(tmp_path / 'store'),
+                           returns], capture_output=True, text=True, timeout=120,
+                          cwd=str(REPO), env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == status, proc.stderr[-2000:]
+    assert proc.stdout.split() == ' '.join(out).split(), (proc.stdout, proc.stderr[-2000:])
+    assert ('RuntimeError: boom' in proc.stderr) == (returns == 'raise')
+
+
+def test_tools_end_through_run_main():
+    """Every tool with ``--launcher`` ends its ``__main__`` with ``run_main(main)``."""
+    tools = ['train.py', 'test.py', 'cache_teacher.py', 'extract_features.py',
+             'analysis/results_table.py', 'analysis/missing_modality_eval.py',
+             'data/extract_detections.py']
+    for tool in tools:
         tail = (REPO / 'tools' / tool).read_text().rsplit("if __name__ == '__main__':", 1)[1]
-        assert 'finally:' in tail and 'close_process_group()' in tail, tool
+        assert 'run_main(main)' in tail, tool
+    with_launcher = {str(p.relative_to(REPO / 'tools')) for p in (REPO / 'tools').rglob('*.py')
+                     if "'--launcher'" in p.read_text()}
+    with_launcher.discard('analysis/analysis_runner.py')  # the two analysis tools' helper
+    assert with_launcher <= set(tools), with_launcher - set(tools)
 
 
 @pytest.mark.parametrize('name', ['teacher', 'student'])

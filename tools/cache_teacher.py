@@ -171,4 +171,5 @@ def storage_codec(args):
 
 
 if __name__ == '__main__':
-    main()
+    from mmdistill_plugin.utils.compat import run_main
+    run_main(main)  # --launcher: ends the process group, then the rank (compat fix 6)

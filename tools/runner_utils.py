@@ -45,10 +45,9 @@ def build_runner(cfg: Config) -> Runner:
         raise
 
 
-def close_process_group() -> None:
-    """Destroy the default ``torch.distributed`` process group if one is initialised (no-op
-    otherwise): :func:`mmdistill_plugin.utils.compat.close_process_group`, called by the tools
-    in a ``finally`` so the group ends as soon as the run does (the plugin also registers it
-    with :mod:`atexit` for any tool that initialises distribution)."""
-    from mmdistill_plugin.utils.compat import close_process_group as close
-    close()
+def run_main(main) -> None:
+    """Run a tool's ``main()`` and exit: :func:`mmdistill_plugin.utils.compat.run_main` (the
+    process group destroyed whatever happens; a distributed rank ends without the interpreter's
+    teardown, where a leftover gloo thread can abort it: fix 6 of that module)."""
+    from mmdistill_plugin.utils.compat import run_main as run
+    run(main)

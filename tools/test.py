@@ -7,7 +7,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from runner_utils import build_runner, close_process_group, register_config_scope
+from runner_utils import build_runner, register_config_scope, run_main
 
 
 def parse_args(argv=None):
@@ -124,7 +124,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    finally:
-        close_process_group()  # --launcher pytorch: end the group before exit
+    run_main(main)  # --launcher pytorch: ends the process group, then the rank (compat fix 6)

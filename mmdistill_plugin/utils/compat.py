@@ -29,11 +29,30 @@ before the :class:`~mmengine.runner.Runner` loads checkpoints or initialises dis
    ``tools/dist_train.sh`` after training had finished). The patched ``_init_dist_*`` register
    :func:`close_process_group` with :mod:`atexit`, so every tool that calls ``init_dist``
    (ours and MMAction2's) ends its group before exit.
+6. Destroying the group does not end gloo's worker threads: torch keeps the C++ group alive
+   once a ``DistributedDataParallel`` wrapped a model over it (the group's Python object keeps
+   10 extra references after the wrapper is deleted and collected; its ``pt_gloo_runloop`` and
+   ``gloo_tcp_loop`` threads run on), so they live into the interpreter's teardown. The abort of
+   fix 5 happens there, with no Python frame left on the main thread: a ``pt_gloo_runloop``
+   thread (``ProcessGroupGloo::runLoop``) releases the last work of the run late (a loaded CPU),
+   the work's Python-owned tensor needs the GIL (``TensorImpl::decref_pyobject`` ->
+   ``PyEval_AcquireThread``), CPython ends a thread that asks for it during finalisation with
+   ``pthread_exit``, and its forced unwinding through a ``noexcept`` frame calls
+   ``std::terminate`` (backtrace of a ``std::set_terminate`` handler in such an abort, about 1
+   in 15 runs of ``tools/dist_train.sh`` on a loaded 2-core CPU; in CI once; always after
+   training had finished). A barrier before the destruction does not prevent it (tried: 1 abort
+   in 9 loaded runs). :func:`run_main` therefore ends a process that initialised a group with
+   :func:`exit_skipping_teardown`: the :mod:`atexit` functions run (logging flushed, the group
+   destroyed), then ``os._exit`` with the tool's status, so there is no finalisation for such a
+   thread to die in. ``tools/train.py``, ``tools/test.py`` and every tool with ``--launcher``
+   end through it.
 """
 import atexit
 import os
 import os.path as osp
+import sys
 import warnings
+from typing import Callable, Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -77,12 +96,60 @@ _ORIG_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
 _CLOSE_REGISTERED = False
 
 
-def close_process_group() -> None:
+def close_process_group() -> bool:
     """Destroy the default ``torch.distributed`` process group if one is initialised (no-op
     otherwise; safe to call twice). PyTorch asks for ``destroy_process_group()`` at the end of
-    every distributed program; see fix 5 in the module docstring."""
+    every distributed program; see fix 5 in the module docstring.
+
+    Returns:
+        bool: whether a group was destroyed.
+    """
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.destroy_process_group()
+        return True
+    return False
+
+
+def exit_skipping_teardown(status: int = 0) -> None:
+    """End the process with ``status`` after running the :mod:`atexit` functions and flushing
+    ``sys.stdout`` / ``sys.stderr``, without the interpreter's teardown (module clearing, native
+    static destructors), where a leftover gloo thread can abort the process (fix 6 in the module
+    docstring). Never returns.
+
+    Args:
+        status (int): the exit status (0–255).
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # closed or replaced streams
+            pass
+    os._exit(status)
+
+
+def run_main(main: Callable[[], Optional[int]]) -> None:
+    """Run a tool's ``main()`` and exit with its status, as ``sys.exit(main())`` does, ending a
+    distributed run safely (fixes 5 and 6): the process group is destroyed whatever happens, and
+    a process that had one ends with :func:`exit_skipping_teardown`. An
+    exception from ``main`` propagates unchanged (traceback, status 1, normal exit: the group is
+    destroyed already and the launcher ends the other ranks).
+
+    Args:
+        main: the tool's entry point; an int it returns is the exit status, anything else
+            (``None``; ``tools/train.py`` returns its runner for in-process callers) is 0.
+
+    Raises:
+        SystemExit: always, outside a distributed run (``sys.exit(status)``).
+    """
+    try:
+        result = main()
+    finally:
+        distributed = close_process_group()
+    status = result if isinstance(result, int) and not isinstance(result, bool) else 0
+    if distributed:
+        exit_skipping_teardown(status)
+    sys.exit(status)
 
 
 def _closing_at_exit(init):

@@ -168,4 +168,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmdistill_plugin.utils.compat import run_main
+    run_main(main)  # --launcher: ends the process group, then the rank (compat fix 6)

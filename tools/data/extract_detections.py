@@ -744,4 +744,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmdistill_plugin.utils.compat import run_main
+    run_main(main)  # --launcher: ends the process group, then the rank (compat fix 6)
