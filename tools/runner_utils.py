@@ -46,8 +46,16 @@ def build_runner(cfg: Config) -> Runner:
 
 
 def run_main(main) -> None:
-    """Run a tool's ``main()`` and exit: :func:`mmdistill_plugin.utils.compat.run_main` (the
-    process group destroyed whatever happens; a distributed rank ends without the interpreter's
-    teardown, where a leftover gloo thread can abort it: fix 6 of that module)."""
+    """Run ``tools/train.py``'s or ``tools/test.py``'s ``main()`` and exit:
+    :func:`mmdistill_plugin.utils.compat.run_main` (the process group destroyed whatever happens;
+    a distributed rank ends without the interpreter's teardown, where a leftover gloo thread can
+    abort it: fix 6 of that module). The plugin is imported only once ``main`` has run, so a
+    config that does not import it fails as it does with MMAction2's own tools."""
+    try:
+        result = main()
+    except BaseException:
+        from mmdistill_plugin.utils.compat import close_process_group
+        close_process_group()
+        raise
     from mmdistill_plugin.utils.compat import run_main as run
-    run(main)
+    run(lambda: result)
