@@ -13,8 +13,9 @@ Two experiments:
   split; their ``backbones.rgb`` / ``backbones.flow`` weights start Baseline and Baseline w/ δ
   (``load_from``).
 * ``data``: the design with more training videos per participant (``--train-videos``, the suite
-  has 2) on ``--epochs`` epochs (keep the suite's number of steps: 15 with 4 videos). The
-  validation split is another draw of the same design (128 segments).
+  has 2) on ``--epochs`` epochs (keep the suite's number of steps: 15 with 4 videos), or with
+  other cue probabilities (``--knobs rgb_shape=0.85``: designs/karmma.py's knobs). With more
+  videos the validation split is another draw of the same design (128 segments).
 
 Each prints ``seed <S> <run>: verb_top1=… noun_top1=… action_top1=…`` (all modalities; a noun
 near 50 % is the shape bit at chance). Example::
@@ -22,6 +23,8 @@ near 50 % is the shape bit at chance). Example::
     python benchmarks/reproduce/karmma_diagnostics.py pretrained --seeds 0 --out work_dirs/kd/pre
     python benchmarks/reproduce/karmma_diagnostics.py data --train-videos 4 --epochs 15 \\
         --seeds 0 1 2 --out work_dirs/kd/data2x
+    python benchmarks/reproduce/karmma_diagnostics.py data --knobs rgb_shape=0.85 --seeds 0 \
+        --out work_dirs/kd/shape85
 """
 import argparse
 import os.path as osp
@@ -79,6 +82,8 @@ def main(argv=None):
     p.add_argument('--train-videos', type=int, default=2,
                    help='data: training videos per participant (the suite: 2)')
     p.add_argument('--epochs', type=int, default=None, help='default: the suite\'s 30')
+    p.add_argument('--knobs', nargs='+', default=[], metavar='NAME=P',
+                   help='data: cue probabilities of designs/karmma.py (e.g. rgb_shape=0.85)')
     a = p.parse_args(argv)
     suite = Suite('karmma_diagnostics', parse_args('', ['--out', a.out, '--seed-list',
                                                         *map(str, a.seeds)]))
@@ -88,7 +93,8 @@ def main(argv=None):
         pretrained(suite, a.seeds, sched)
         return
     K.DATA_SIZES['full'] = dict(K.DATA_SIZES['full'], train_videos=a.train_videos)
-    K.generate_data(suite)
+    knobs = {k: float(v) for k, v in (kv.split('=', 1) for kv in a.knobs)}
+    suite.data_dir = K.generate_data(suite, knobs=knobs)
     for seed in a.seeds:
         for row, cfg, run in K.TAB1[1:3]:
             suite.train(f'{K.TOY}/{cfg}.py', run, seed, K.KEYS, options=sched, row=row)
