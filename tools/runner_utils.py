@@ -52,10 +52,13 @@ def run_main(main) -> None:
     abort it: fix 6 of that module). The plugin is imported only once ``main`` has run, so a
     config that does not import it fails as it does with MMAction2's own tools."""
     try:
-        result = main()
-    except BaseException:
-        from mmdistill_plugin.utils.compat import close_process_group
-        close_process_group()
-        raise
+        result, error = main(), None
+    except BaseException as err:  # raised again by compat.run_main, once it closed the group
+        result, error = None, err
     from mmdistill_plugin.utils.compat import run_main as run
-    run(lambda: result)
+
+    def outcome():
+        if error is not None:
+            raise error
+        return result
+    run(outcome)

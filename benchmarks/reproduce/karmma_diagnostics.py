@@ -23,7 +23,7 @@ near 50 % is the shape bit at chance). Example::
     python benchmarks/reproduce/karmma_diagnostics.py pretrained --seeds 0 --out work_dirs/kd/pre
     python benchmarks/reproduce/karmma_diagnostics.py data --train-videos 4 --epochs 15 \\
         --seeds 0 1 2 --out work_dirs/kd/data2x
-    python benchmarks/reproduce/karmma_diagnostics.py data --knobs rgb_shape=0.85 --seeds 0 \
+    python benchmarks/reproduce/karmma_diagnostics.py data --knobs rgb_shape=0.85 --seeds 0 \\
         --out work_dirs/kd/shape85
 """
 import argparse
@@ -34,13 +34,11 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import karmma as K  # noqa: E402
 from common import Suite, parse_args  # noqa: E402
 
-MODALITIES = ('rgb', 'flow', 'audio')
-
 
 def only(keep):
-    """A ``ModalityDropout`` that always drops every modality but ``keep``."""
+    """A ``ModalityDropout`` that always drops every modality of the design but ``keep``."""
     return dict(type='ModalityDropout', p=1.0, keep_at_least_one=False,
-                modalities=[m for m in MODALITIES if m != keep])
+                modalities=[m for m in K.design().MODALITY_CUES if m != keep])
 
 
 def unimodal_options(sched, keep):
