@@ -579,9 +579,12 @@ suite = Suite('fake', parse_args('fake'))
 suite.parallel_train(__file__)
 for seed in suite.seeds:
     done = suite.out / f'seed{{seed}}.json'
-    if not done.exists():          # a cached run, as Suite.train's result.json
-        suite.run_cmd([sys.executable, {noop!r}], suite.out / f'seed{{seed}}.log')
-        done.write_text(json.dumps(dict(pid=os.getpid(), train_only=suite.train_only)))
+    with suite.lease(suite.seed_dir(seed)) as held:   # as Suite.result_once
+        if held and not done.exists():                 # a cached run, as result.json
+            suite.run_cmd([sys.executable, {noop!r}], suite.out / f'seed{{seed}}.log')
+            with open(suite.out / 'trained.txt', 'a') as f:
+                f.write(f'{{seed}} {{os.getpid()}}\\n')
+            done.write_text(json.dumps(dict(pid=os.getpid(), train_only=suite.train_only)))
 if suite.only_training():
     sys.exit(0)
 print('judged', sorted(json.loads((suite.out / f'seed{{s}}.json').read_text())['pid']
@@ -589,27 +592,102 @@ print('judged', sorted(json.loads((suite.out / f'seed{{s}}.json').read_text())['
 '''
 
 
-def test_workers_train_the_seeds_in_separate_processes(tmp_path):
-    """``--workers 2``: seeds [0, 2, 4] and [1, 3] in two ``--train-only`` processes, nothing
-    trained again by the parent, every run's seconds in timings.json, no per-worker file left."""
+def test_workers_share_one_queue_of_runs(tmp_path):
+    """``--workers 2``: two ``--train-only --shared-queue`` processes walk all the seeds and
+    each trains the runs the other does not hold: every run trained exactly once, by a worker,
+    both workers busy, nothing trained again by the parent, every run's seconds in
+    timings.json, no per-worker file left."""
     import subprocess
     script = tmp_path / 'fake.py'
-    (tmp_path / 'noop.py').write_text('')
+    (tmp_path / 'noop.py').write_text('import time\ntime.sleep(1.0)\n')
     script.write_text(FAKE_SUITE.format(reproduce=osp.join(REPO, 'benchmarks', 'reproduce'),
                                         noop=str(tmp_path / 'noop.py')))
     out = tmp_path / 'out'
     proc = subprocess.run([sys.executable, str(script), '--out', str(out), '--workers', '2'],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    trained = [line.split() for line in (out / 'trained.txt').read_text().splitlines()]
+    assert sorted(int(s) for s, _ in trained) == [0, 1, 2, 3, 4]     # once each
     runs = {s: json.loads((out / f'seed{s}.json').read_text()) for s in range(5)}
     assert all(r['train_only'] for r in runs.values())
-    pids = {s: r['pid'] for s, r in runs.items()}
-    assert pids[0] == pids[2] == pids[4] != pids[1] == pids[3]
+    assert len({r['pid'] for r in runs.values()}) == 2               # both workers trained
     assert (out / 'worker0.log').exists() and (out / 'worker1.log').exists()
     assert sorted(json.loads((out / 'timings.json').read_text())) == [
         f'seed{s}.log' for s in range(5)]
     assert not list(out.glob('timings_*.json'))
     assert proc.stdout.strip().startswith('judged')
+
+
+HOLD = '''
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print('held', flush=True)
+time.sleep(float(sys.argv[2]))
+if len(sys.argv) > 3:
+    open(sys.argv[3], 'w').write('{}')
+'''
+
+
+def _hold(tmp_path, folder, seconds, then_write=None):
+    """A process holding ``folder``'s lease for ``seconds`` (then writing ``then_write``)."""
+    import subprocess
+    folder.mkdir(parents=True, exist_ok=True)
+    (tmp_path / 'hold.py').write_text(HOLD)
+    cmd = [sys.executable, str(tmp_path / 'hold.py'), str(folder / '.lease'), str(seconds)]
+    proc = subprocess.Popen(cmd + ([str(then_write)] if then_write else []),
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'held'
+    return proc
+
+
+def test_a_run_held_by_a_live_worker_is_skipped_and_freed_with_it(tmp_path, monkeypatch):
+    suite = _suite(tmp_path, ['--seeds', '1', '--train-only', '--shared-queue'])
+    assert suite.shared_queue
+    ran = []
+    monkeypatch.setattr(suite, 'run_cmd', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.75))
+    holder = _hold(tmp_path, suite.work_dir('toy_run', 0), 60)
+    try:
+        assert suite._leased(suite.work_dir('toy_run', 0))
+        with suite.lease(suite.work_dir('toy_run', 0)) as held:
+            assert held is False
+        assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], row='r') is None and ran == []
+        assert 'r' not in suite.results
+    finally:
+        holder.kill()
+        holder.wait()
+    # the kernel dropped the dead holder's lock: the run is trained, its lease freed after
+    assert not suite._leased(suite.work_dir('toy_run', 0))
+    assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], row='r') == dict(top1=0.75)
+    assert len(ran) == 1 and not suite._leased(suite.work_dir('toy_run', 0))
+    # outside a shared queue no lease file is made and the lease is always held
+    plain = _suite(tmp_path / 'plain', ['--seeds', '1'])
+    with plain.lease(tmp_path / 'plain' / 'x') as held:
+        assert held is True
+    assert not (tmp_path / 'plain' / 'x' / '.lease').exists()
+
+
+def test_a_run_waits_for_what_it_reads(tmp_path):
+    """wait_for: returns once a held upstream run writes its result; names one that nobody
+    holds and that is missing."""
+    import time
+    suite = _suite(tmp_path, ['--seeds', '1', '--train-only', '--shared-queue'])
+    teacher = suite.work_dir('toy_teacher', 0)
+    holder = _hold(tmp_path, teacher, 1.0, then_write=teacher / 'result.json')
+    (teacher / 'config.py').write_text('')
+    t0 = time.time()
+    suite.wait_for([teacher / 'result.json'], poll_s=0.05)
+    assert (teacher / 'result.json').exists() and time.time() - t0 > 0.5
+    holder.wait()
+    missing = suite.work_dir('toy_other', 0) / 'result.json'
+    suite.wait_for([missing], poll_s=0.05)       # no config.py: no run of the suite, skipped
+    missing.parent.mkdir(parents=True)
+    (missing.parent / 'config.py').write_text('')
+    with pytest.raises(RuntimeError, match='toy_other is read by a run but neither finished'):
+        suite.wait_for([missing], poll_s=0.05)
+    # outside a shared queue (the suite's order trained it already) nothing is checked
+    _suite(tmp_path / 'plain', ['--seeds', '1']).wait_for([missing])
 
 
 def test_a_failed_worker_is_named(tmp_path):

@@ -438,6 +438,7 @@ class Suite:
         self.out.mkdir(parents=True, exist_ok=True)
         self.workers = int(getattr(args, 'workers', 1) or 1)
         self.train_only = bool(getattr(args, 'train_only', False))
+        self.shared_queue = self.train_only and bool(getattr(args, 'shared_queue', False))
         # a training worker of :meth:`parallel_train` keeps its own timings file (two processes
         # rewriting timings.json would lose each other's entries), merged by the parent
         self.timings_file = self.out / (f'timings_{os.getpid()}.json' if self.train_only
@@ -445,11 +446,14 @@ class Suite:
 
     # ---- parallel training of the seeds
     def parallel_train(self, script):
-        """``--workers N``: train the seeds in N processes of ``script`` (this suite's file,
-        each run with ``--train-only`` and its share of the seeds: ``seeds[i::N]``); then fold
-        their timings into ``timings.json``. The caller's own loop afterwards finds every run
-        finished (``result.json``) and only judges. A no-op for ``--workers 1``, a smoke run or
-        one seed.
+        """``--workers N``: train every seed in N processes of ``script`` (this suite's file,
+        each with ``--train-only --shared-queue`` and all the seeds) that share one queue of
+        runs: each walks the suite's runs in the suite's order and trains the next one no other
+        live process holds (:meth:`lease`), so the processes stay busy until the last run
+        (splitting the seeds instead, 5 seeds in 2 processes, leaves one idle for a whole
+        seed). Then fold their timings into ``timings.json``. The caller's own loop afterwards
+        finds every run finished (``result.json``) and only judges. A no-op for ``--workers 1``,
+        a smoke run or one seed.
 
         Raises:
             RuntimeError: a worker failed (its log, ``<out>/worker<i>.log``, is named).
@@ -457,11 +461,8 @@ class Suite:
         if self.workers > 1 and not self.smoke and len(self.seeds) > 1:
             procs = []
             for i in range(self.workers):
-                share = self.seeds[i::self.workers]
-                if not share:
-                    continue
                 cmd = [sys.executable, osp.abspath(script), '--out', str(self.out),
-                       '--train-only', '--seed-list', *map(str, share)]
+                       '--train-only', '--shared-queue', '--seed-list', *map(str, self.seeds)]
                 if self.args.epochs:
                     cmd += ['--epochs', str(self.args.epochs)]
                 log = open(self.out / f'worker{i}.log', 'w')
@@ -474,6 +475,70 @@ class Suite:
             if failed:
                 raise RuntimeError(f'[{self.name}] training workers failed, see {failed}')
         self.merge_timings()
+
+    @contextlib.contextmanager
+    def lease(self, folder):
+        """Hold ``folder`` (a run's work dir) for this process while the block runs: yields True
+        when it holds it, False when another live process of the suite does (a
+        ``--shared-queue`` worker then skips the run). The lease is an exclusive ``flock`` on
+        ``<folder>/.lease``: the kernel drops it with its process, so a killed suite leaves
+        nothing to clean up. Outside a ``--shared-queue`` worker it always yields True and
+        touches nothing."""
+        if not self.shared_queue:
+            yield True
+            return
+        import fcntl
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(Path(folder) / '.lease'), os.O_CREAT | os.O_RDWR)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)       # releases the lock; the file stays (a later lease reuses it)
+
+    @staticmethod
+    def _leased(folder):
+        """Whether a live process holds ``folder``'s lease (see :meth:`lease`)."""
+        import fcntl
+        path = Path(folder) / '.lease'
+        if not path.exists():
+            return False
+        fd = os.open(str(path), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def wait_for(self, results, poll_s=5.0):
+        """Block until every path in ``results`` (``result.json`` of the runs a run reads)
+        exists: in a ``--shared-queue`` worker another process may still be training them (a
+        no-op elsewhere: there the suite's order trained them already).
+
+        Raises:
+            RuntimeError: one is missing and no live process holds its run (nobody will make
+                it: a worker failed or the suite's order trains a run before what it reads).
+                A folder without ``config.py`` is no run of the suite (a paper config's unused
+                key may name one): not waited for.
+        """
+        if not self.shared_queue:
+            return
+        for res in map(Path, results):
+            if not (res.parent / 'config.py').exists():
+                continue        # a folder the config names that no run of the suite makes
+            idle = 0            # polls with the run neither finished nor held
+            while not res.exists():
+                idle = 0 if self._leased(res.parent) else idle + 1
+                if idle > 3 and not res.exists():   # a worker writes config.py, then leases
+                    raise RuntimeError(f'[{self.name}] {res.parent} is read by a run but neither '
+                                       'finished nor held by a live process')
+                time.sleep(poll_s)
 
     def only_training(self):
         """True in a ``--train-only`` process (after its seeds' loop: stop there, the parent
@@ -546,9 +611,13 @@ class Suite:
         return self.seed_dir(seed) / run
 
     def dump_config(self, cfg, path):
-        """``cfg.dump(path)`` without yapf (see the module doc)."""
+        """``cfg.dump(path)`` without yapf (see the module doc), atomically: a ``--shared-queue``
+        worker rewrites (the same bytes of) a config another one may be reading."""
+        path = Path(path)
+        tmp = path.with_name(f'.{path.stem}.tmp{os.getpid()}{path.suffix}')
         with plain_config_text():
-            cfg.dump(str(path))
+            cfg.dump(str(tmp))
+        os.replace(tmp, path)
 
     def config(self, cfg_file, run, seed, options=None):
         """Write the run's config (toy config + the suite's changes, see module doc); return it.
@@ -608,7 +677,8 @@ class Suite:
                 other seeds.
 
         Returns:
-            dict | None: the metrics; ``None`` when a smoke run skips ``row`` (:meth:`runs`).
+            dict | None: the metrics; ``None`` when a smoke run skips ``row`` (:meth:`runs`) or
+            another ``--shared-queue`` worker holds the run (:meth:`lease`).
         """
         if not self.runs(row):
             print(f'[{self.name}] smoke: row {row!r} not in smoke_rows, skipped', flush=True)
@@ -616,15 +686,19 @@ class Suite:
         run_seed = seed + seed_offset
         wd = self.work_dir(run, run_seed)
         cfg_path = self.config(cfg_file, run, run_seed, options)
-        res = self.cached_result(cfg_path)
-        if res is None:
+
+        def produce():
             t0 = time.time()
             self.run_cmd([sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(wd)],
                          wd / 'train.log')
             entry = _last_metrics(wd, keys)
-            res = self.save_result(cfg_path, dict(
-                config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
-                metrics={k: entry[k] for k in keys}))
+            return dict(config=str(cfg_file), seed=run_seed, wall_s=round(time.time() - t0, 1),
+                        metrics={k: entry[k] for k in keys})
+
+        res = self.result_once(cfg_path, produce)
+        if res is None:
+            print(f'[{self.name}] seed {run_seed} {run}: trained by another worker', flush=True)
+            return None
         if row is not None:
             self.record(row, seed, res['metrics'], res['wall_s'])
             if seed_offset:
@@ -633,6 +707,26 @@ class Suite:
               + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items())
               + f' ({res["wall_s"]:.0f} s)', flush=True)
         return res['metrics']
+
+    def result_once(self, cfg_path, produce):
+        """The result of the run whose config is ``cfg_path``: its ``result.json`` when current
+        (:meth:`cached_result`), else ``produce()`` (a dict: ``config``, ``seed``, ``wall_s``,
+        ``metrics``) saved as its ``result.json`` (:meth:`save_result`). In a ``--shared-queue``
+        worker the run is made under its :meth:`lease` after the runs it reads have finished
+        (:meth:`wait_for`), and ``None`` is returned when another worker holds it."""
+        res = self.cached_result(cfg_path)
+        if res is not None:
+            return res
+        wd = Path(cfg_path).parent
+        with self.lease(wd) as held:
+            if not held:
+                return None
+            # another worker may have finished it between the first look and the lease
+            res = self.cached_result(cfg_path) if self.shared_queue else None
+            if res is None:
+                self.wait_for(self.upstream_results(cfg_path, wd))
+                res = self.save_result(cfg_path, produce())
+        return res
 
     def cached_result(self, cfg_path):
         """The ``result.json`` beside the run's config ``cfg_path`` when it still holds: made with
@@ -922,10 +1016,14 @@ def parse_args(description, argv=None):
     p.add_argument('--in-process', action='store_true',
                    help='run the tools in this process (implied by --smoke)')
     p.add_argument('--workers', type=int, default=1,
-                   help='train the seeds in N processes of this suite (seeds[i::N] each), then '
-                   'judge in this one (2 on a 2-core machine: the toy runs use one core well)')
+                   help='train in N processes of this suite that share one queue of runs (each '
+                   'takes the next run nobody holds), then judge in this one (2 on a 2-core '
+                   'machine: the toy runs use one core well)')
     p.add_argument('--train-only', action='store_true',
                    help='train the seeds and stop (what a --workers process runs)')
+    p.add_argument('--shared-queue', action='store_true',
+                   help='with --train-only: skip a run another live process holds (a flock on '
+                   '<work dir>/.lease), wait for the runs a run reads (what --workers passes)')
     args = p.parse_args(argv)
     if args.seeds is None:
         args.seeds = 1 if args.smoke else 5

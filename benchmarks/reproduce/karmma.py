@@ -177,8 +177,9 @@ def train_seed(suite, seed, planted, epochs=None):
     sched = schedule_options(epochs)
     theta = theta_value()
     m = suite.train(f'{TOY}/teacher_epic.py', 'toy_teacher_epic', seed, KEYS, options=sched)
-    suite.record('KARMMA_T', seed, {f'{ALL}/{k}': v for k, v in m.items()})
-    suite.record(f'KARMMA_T (Θ={theta})', seed, m)
+    if m is not None:       # None: another --shared-queue worker trains it
+        suite.record('KARMMA_T', seed, {f'{ALL}/{k}': v for k, v in m.items()})
+        suite.record(f'KARMMA_T (Θ={theta})', seed, m)
     suite.train(f'{TOY}/teacher_epic.py', NO_THETA[1], seed, KEYS,
                 options=merge(sched, no_theta_options()), row=NO_THETA[0])
     for row, cfg, run in TAB1[1:]:

@@ -95,14 +95,14 @@ def test_metrics(suite, cfg_file, run, seed, keys):
     (its keys are not ``members.*``: nothing is loaded into the ensemble, mmengine only warns).
 
     Returns:
-        dict: ``keys`` → values (fractions) from mmengine's test JSON
-        (``<work_dir>/<timestamp>/<timestamp>.json``), also written to ``result.json``.
+        dict | None: ``keys`` → values (fractions) from mmengine's test JSON
+        (``<work_dir>/<timestamp>/<timestamp>.json``), also written to ``result.json``;
+        ``None`` in a ``--shared-queue`` worker when another worker tests it.
     """
     wd = suite.work_dir(run, seed)
     cfg_path = suite.config(cfg_file, run, seed)
-    # its members are this seed's baselines, named in the config: a retrained one makes it stale
-    res = suite.cached_result(cfg_path)
-    if res is None:
+
+    def produce():
         t0 = time.time()
         suite.run_cmd([sys.executable, 'tools/test.py', str(cfg_path),
                        suite.checkpoint('toy_baseline_rgb_sthv2', seed), '--work-dir', str(wd)],
@@ -114,9 +114,13 @@ def test_metrics(suite, cfg_file, run, seed, keys):
                 found = entry
         if found is None:
             raise RuntimeError(f'{wd}: no test JSON with {keys} (see {wd}/test.log)')
-        res = suite.save_result(cfg_path, dict(config=cfg_file, seed=seed,
-                                               wall_s=round(time.time() - t0, 1),
-                                               metrics={k: found[k] for k in keys}))
+        return dict(config=cfg_file, seed=seed, wall_s=round(time.time() - t0, 1),
+                    metrics={k: found[k] for k in keys})
+
+    # its members are this seed's baselines, named in the config: a retrained one makes it stale
+    res = suite.result_once(cfg_path, produce)
+    if res is None:      # another --shared-queue worker tests it
+        return None
     print(f'[{suite.name}] seed {seed} {run} (test only): '
           + ' '.join(f'{k}={v:.4f}' for k, v in res['metrics'].items()), flush=True)
     return res['metrics']
@@ -134,9 +138,10 @@ def main(argv=None):
                         row=f'baseline_{m}')
         for t in [t for t in TEACHERS if suite.runs(f'teacher_{t}')]:
             # MMAction2 metrics are fractions in [0, 1], like the trained rows' scalars.json
-            suite.record(f'teacher_{t}', seed,
-                         test_metrics(suite, f'{CFG}/teacher_{t}_sthv2.py',
-                                      f'toy_teacher_{t}_sthv2', seed, KEYS))
+            m = test_metrics(suite, f'{CFG}/teacher_{t}_sthv2.py', f'toy_teacher_{t}_sthv2',
+                             seed, KEYS)
+            if m is not None:
+                suite.record(f'teacher_{t}', seed, m)
         for t in TEACHERS:
             suite.train(f'{CFG}/student_{t}_sthv2.py', f'toy_student_{t}_sthv2', seed, KEYS,
                         row=f'student_{t}')
