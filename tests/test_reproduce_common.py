@@ -351,22 +351,35 @@ def test_every_loader_of_a_run_is_in_the_training_process(tmp_path):
     assert suite.payload()['loader_workers'] == 0
 
 
+def _runner_dump(ran):
+    """A fake ``run_cmd`` that, like mmengine's runner in ``tools/train.py``, dumps its own copy
+    of the config (``launcher`` and ``work_dir`` added) over ``<work dir>/config.py``."""
+    def run_cmd(cmd, log):
+        ran.append(cmd)
+        cfg = Path(cmd[2])
+        cfg.write_text(cfg.read_text() + f"\nlauncher='none'\nwork_dir='{cfg.parent}'\n")
+    return run_cmd
+
+
 def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
-    """result.json is reused only when made with the config the suite writes now."""
+    """result.json is reused only when made with the config the suite writes now, whatever the
+    runner wrote over config.py while it trained."""
     suite = _suite(tmp_path, ['--seeds', '1'])
     ran = []
 
-    monkeypatch.setattr(suite, 'run_cmd', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(suite, 'run_cmd', _runner_dump(ran))
     monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.75))
     _fake_result(suite, 'toy_run', 0, 0.5)
     assert suite.train(TOY_CFG, 'toy_run', 0, ['top1']) == dict(top1=0.5) and ran == []
     # the same run dir under another setting (here the learning rate): trained again
     opts = dict(optim_wrapper=dict(optimizer=dict(lr=0.123)))
+    cfg_path = suite.config(TOY_CFG, 'toy_run', 0, opts)
+    written = hashlib.sha256(cfg_path.read_bytes()).hexdigest()
     assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
     assert len(ran) == 1
+    assert "launcher='none'" in cfg_path.read_text()        # the runner's copy is on disk now
     res = json.loads((suite.work_dir('toy_run', 0) / 'result.json').read_text())
-    assert res['config_sha256'] == hashlib.sha256(
-        (suite.work_dir('toy_run', 0) / 'config.py').read_bytes()).hexdigest()
+    assert res['config_sha256'] == written                  # the hash of the suite's config
     # ... and then reused under that setting
     assert suite.train(TOY_CFG, 'toy_run', 0, ['top1'], options=opts) == dict(top1=0.75)
     assert len(ran) == 1

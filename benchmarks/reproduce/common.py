@@ -725,7 +725,10 @@ class Suite:
             res = self.cached_result(cfg_path) if self.shared_queue else None
             if res is None:
                 self.wait_for(self.upstream_results(cfg_path, wd))
-                res = self.save_result(cfg_path, produce())
+                # hashed before the tool runs: mmengine's runner dumps its own copy (+ launcher,
+                # work_dir) over <work dir>/config.py
+                sha = _sha256(cfg_path)
+                res = self.save_result(cfg_path, produce(), config_sha256=sha)
         return res
 
     def cached_result(self, cfg_path):
@@ -746,11 +749,18 @@ class Suite:
             return None
         return res
 
-    def save_result(self, cfg_path, res):
+    def save_result(self, cfg_path, res, config_sha256=None):
         """Write ``res`` (+ the config's SHA-256) as the ``result.json`` beside ``cfg_path`` and
-        stamp the results of the runs it read (see :meth:`cached_result`); return it."""
+        stamp the results of the runs it read (see :meth:`cached_result`); return it.
+
+        ``config_sha256``: the hash of the config as the suite wrote it, taken before the run
+        (default: hash ``cfg_path`` now). A tool's runner overwrites ``config.py`` in its work
+        dir with its own dump (``launcher``, ``work_dir`` added), so a hash taken after the run
+        would never match the config the suite writes on its next pass: every run would train
+        again on resume (and twice under ``--workers``).
+        """
         cfg_path = Path(cfg_path)
-        res = dict(res, config_sha256=_sha256(cfg_path))
+        res = dict(res, config_sha256=config_sha256 or _sha256(cfg_path))
         result = cfg_path.parent / 'result.json'
         atomic_write(result, json.dumps(res, indent=1))
         self.stamp_derived(result, self.upstream_results(cfg_path, cfg_path.parent))

@@ -51,9 +51,9 @@ toy_val_dataset = dict(ann_file=toy_val_ann, data_prefix=toy_data_prefix,
 # a small MMAction2 3D CNN (ResNet3d, 3 stages of one BasicBlock) instead of Swin3D, for EVERY
 # model of the KARMMA toy tables alike (teacher, Baseline, Baseline w/ δ, students): a training
 # step is ~2× faster on a CPU than with the tiny Swin3D, so the seeded suite
-# (benchmarks/reproduce/karmma.py: 5 models × 3 seeds) fits its time budget. The CNN on 8×32×32
-# clips gives 2×4×4 = 32 tokens; AST (16×16 patches) on a 128×64 log-mel gives 8×4 = 32 tokens;
-# Θ = 16 halves every modality's tokens (paper: 300 of 785).
+# (benchmarks/reproduce/karmma.py: 7 runs × 5 seeds) stays near its time budget. The CNN on
+# 8×32×32 clips gives 2×4×4 = 32 tokens; AST (16×16 patches) on a 128×64 log-mel gives 8×4 = 32
+# tokens; Θ = 16 halves every modality's tokens (paper: 300 of 785).
 toy_theta = 16
 toy_num_tokens = 32  # tokens per modality before Θ-Average (rgb, flow, audio)
 toy_num_classes = dict(verb=4, noun=4)
