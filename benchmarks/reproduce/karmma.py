@@ -193,12 +193,9 @@ def train_seed(suite, seed, planted, epochs=None):
                 options=merge(sched, teacher), row=NEGATIVE, seed_offset=NEGATIVE_CONTROL_OFFSET)
 
 
-def evaluate(suite, seed, probs):
-    """Tab. 1 and Fig. 4 tests of the seed's Baseline, Baseline w/ δ and KARMMA_S (the paper
-    tests KARMMA_T with all modalities only: its final validation); adds them to their rows."""
-    rows = [(row, run) for row, _, run in TAB1[1:] if row in suite.results]
-    if not rows:
-        return
+def run_evaluations(suite, seed, probs, rows):
+    """Write the seed's Tab. 1 and Fig. 4 test files (``missing_modality_eval.py`` of ``rows``:
+    ``(row, run)``) unless they are current; returns their paths."""
     models = []
     for row, run in rows:
         models += ['--model', row, str(suite.work_dir(run, seed) / 'config.py'),
@@ -215,6 +212,29 @@ def evaluate(suite, seed, probs):
                            '--out', str(out) + '.tmp', *EVAL_OPTIONS], ev / f'{out.stem}.log')
             (ev / f'{out.name}.tmp').rename(out)
             suite.stamp_derived(out, inputs)
+    return tab1, fig4
+
+
+def evaluate_in_worker(suite, seeds, probs):
+    """A ``--shared-queue`` worker runs the evaluations of every seed in ``seeds`` whose tested
+    runs have all finished and that no other worker holds (the parent then finds them
+    current): they overlap the other worker's training instead of running after all of it."""
+    for seed in seeds:
+        rows = [(row, run) for row, _, run in TAB1[1:]]
+        if not all((suite.work_dir(run, seed) / 'result.json').exists() for _, run in rows):
+            continue
+        with suite.lease(suite.seed_dir(seed) / 'missing_modality_eval') as held:
+            if held:
+                run_evaluations(suite, seed, probs, rows)
+
+
+def evaluate(suite, seed, probs):
+    """Tab. 1 and Fig. 4 tests of the seed's Baseline, Baseline w/ δ and KARMMA_S (the paper
+    tests KARMMA_T with all modalities only: its final validation); adds them to their rows."""
+    rows = [(row, run) for row, _, run in TAB1[1:] if row in suite.results]
+    if not rows:
+        return
+    tab1, fig4 = run_evaluations(suite, seed, probs, rows)
     t1, f4 = json.loads(tab1.read_text()), json.loads(fig4.read_text())
     for row, _ in rows:
         metrics = dict(suite.results[row][seed])
@@ -272,10 +292,12 @@ def main(argv=None):
         str(suite.data_dir / 'epic/annotations/toy_cues.json'))
     suite.parallel_train(__file__)
     probs = PROBS
-    for seed in suite.seeds:
+    for i, seed in enumerate(suite.seeds):
         train_seed(suite, seed, planted, suite.epochs)
         if not suite.train_only:
             evaluate(suite, seed, probs)
+        elif suite.shared_queue:
+            evaluate_in_worker(suite, suite.seeds[:i + 1], probs)
     if suite.only_training():
         return None
     cost = efficiency(suite, suite.seeds[0])
