@@ -390,6 +390,26 @@ def test_a_result_of_another_config_is_trained_again(tmp_path, monkeypatch):
     assert len(ran) == 2
 
 
+def test_a_run_is_trained_again_when_its_data_was_regenerated(tmp_path, monkeypatch):
+    """The data's generator stamp enters the config: other data (here another design hash in
+    the stamp) makes a finished run stale; the same stamp reuses it."""
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    stamp = suite.data_dir / '.suite_args.json'
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text(json.dumps(dict(args=['--seed', '0'], design_sha256='a' * 64)))
+    ran = []
+    monkeypatch.setattr(suite, 'run_cmd', _runner_dump(ran))
+    monkeypatch.setattr(common, '_last_metrics', lambda wd, keys: dict(top1=0.75))
+    suite.train(TOY_CFG, 'toy_run', 0, ['top1'])
+    suite.train(TOY_CFG, 'toy_run', 0, ['top1'])        # reused
+    assert len(ran) == 1
+    cfg = (suite.work_dir('toy_run', 0) / 'config.py').read_text()
+    assert f"suite_data_sha256='{hashlib.sha256(stamp.read_bytes()).hexdigest()}'" in cfg
+    stamp.write_text(json.dumps(dict(args=['--seed', '0'], design_sha256='b' * 64)))
+    suite.train(TOY_CFG, 'toy_run', 0, ['top1'])
+    assert len(ran) == 2
+
+
 def test_a_student_is_trained_again_when_its_teacher_was(tmp_path, monkeypatch):
     """A run whose config names other runs (the teacher's members) depends on their results."""
     student = 'configs/mm2rgb/toy/student_rgb_flow_boxes_sthv2.py'

@@ -14,6 +14,8 @@ the suite's only changes to the toy config are
 * data paths: ``data/toy`` → the suite's own generated data (``<out>/data``);
 * work dirs: ``work_dirs/`` → ``<out>/seed<S>/`` (so a student finds the teacher of its seed);
 * ``randomness = dict(seed=S, deterministic=True)`` (mmengine seeds the dataloader workers);
+* ``suite_data_sha256``: the hash of the data's generator stamp (``<data>/.suite_args.json``), so
+  that regenerated data retrains the runs that read it;
 * one validation, after the last epoch (no checkpoint selection on the validation set);
 * every dataloader in the training process (``num_workers=0``, :data:`LOADER_WORKERS`): the
   suites run two trainings side by side on 2 cores (``--workers 2``), where loader worker
@@ -634,6 +636,12 @@ class Suite:
         if options:
             cfg.merge_from_dict(options)
         cfg.randomness = dict(seed=seed, deterministic=True, diff_rank_seed=False)
+        # the data's identity (its generator's stamp: arguments + the generator's SHA-256): a
+        # run is trained again when its data is regenerated differently, not only when its
+        # settings change (unused by mmengine; it only enters the config's hash)
+        stamp = Path(self.data_dir) / '.suite_args.json'
+        if stamp.exists():
+            cfg.suite_data_sha256 = _sha256(stamp)
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             if cfg.get(key):
                 cfg[key].num_workers = LOADER_WORKERS
