@@ -18,13 +18,23 @@ Two experiments:
   videos the validation split is another draw of the same design (128 segments).
 
 Each prints ``seed <S> <run>: verb_top1=… noun_top1=… action_top1=…`` (all modalities; a noun
-near 50 % is the shape bit at chance). Example::
+near 50 % is the shape bit at chance).
+
+* ``rows``: reads trained runs (``--runs <work dir> …``, e.g. the suite's
+  ``<out>/seed4/toy_baseline_delta_epic_planted``) on their validation split, all modalities: the
+  verb / noun top-1 of each fused row's own logits (the MH-MLP head averages the rows' logits;
+  rows in the fusion's order, the CLS row last) and the logits' spread over the classes (std,
+  mean over clips): a factor whose logits stay flat in every row was never acquired.
+
+Example::
 
     python benchmarks/reproduce/karmma_diagnostics.py pretrained --seeds 0 --out work_dirs/kd/pre
     python benchmarks/reproduce/karmma_diagnostics.py data --train-videos 4 --epochs 15 \\
         --seeds 0 1 2 --out work_dirs/kd/data2x
     python benchmarks/reproduce/karmma_diagnostics.py data --knobs rgb_shape=0.85 --seeds 0 \\
         --out work_dirs/kd/shape85
+    python benchmarks/reproduce/karmma_diagnostics.py rows --out unused \\
+        --runs work_dirs/reproduce/karmma/seed4/toy_baseline_delta_epic_planted
 """
 import argparse
 import os.path as osp
@@ -72,9 +82,55 @@ def pretrained(suite, seeds, sched):
                         options=K.merge(sched, load), row=row)
 
 
+def rows(work_dirs):
+    """Per fused row verb / noun top-1 and logit spread of each trained run (see the module
+    doc); prints one line per run and factor."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    import mmdistill_plugin  # noqa: F401  (registers the plugin's modules)
+    from mmaction.registry import DATASETS, MODELS
+    init_default_scope('mmaction')
+    for wd in work_dirs:
+        cfg = Config.fromfile(osp.join(wd, 'config.py'))
+        model = MODELS.build(cfg.model)
+        last = open(osp.join(wd, 'last_checkpoint')).read().strip()
+        load_checkpoint(model, last if osp.isabs(last) else osp.join(wd, last),
+                        map_location='cpu')
+        model.eval()
+        ds = DATASETS.build(cfg.val_dataloader.dataset)
+        fused, labels = [], {'verb': [], 'noun': []}
+        hook = model.cls_head.register_forward_hook(
+            lambda m, args, out: fused.append(args[0].detach()))
+        with torch.no_grad():
+            for i in range(0, len(ds), 16):
+                batch = pseudo_collate([ds[j] for j in range(i, min(i + 16, len(ds)))])
+                model.test_step(batch)
+                for d in batch['data_samples']:
+                    for k in labels:
+                        label = torch.as_tensor(getattr(d.gt_labels, k)).reshape(-1)
+                        labels[k].append(int(label[0]))
+        hook.remove()
+        x = torch.cat(fused)                                  # [N, rows, D]
+        logits = model.cls_head.forward_tokens(x)
+        for k in ('verb', 'noun'):
+            y = torch.tensor(labels[k])
+            acc = [100 * (logits[k][:, t].argmax(-1) == y).float().mean().item()
+                   for t in range(x.shape[1])]
+            spread = [logits[k][:, t].std(-1).mean().item() for t in range(x.shape[1])]
+            mean = 100 * (logits[k].mean(1).argmax(-1) == y).float().mean().item()
+            print(f'[karmma_diagnostics] {wd} {k}: top-1 per row '
+                  + ' / '.join(f'{a:.1f}' for a in acc) + f' (mean of the rows {mean:.1f}), '
+                  'logit spread per row ' + ' / '.join(f'{v:.2f}' for v in spread), flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('experiment', choices=['pretrained', 'data'])
+    p.add_argument('experiment', choices=['pretrained', 'data', 'rows'])
+    p.add_argument('--runs', nargs='+', default=[], help='rows: trained work dirs')
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--out', required=True)
     p.add_argument('--train-videos', type=int, default=2,
@@ -83,6 +139,9 @@ def main(argv=None):
     p.add_argument('--knobs', nargs='+', default=[], metavar='NAME=P',
                    help='data: cue probabilities of designs/karmma.py (e.g. rgb_shape=0.85)')
     a = p.parse_args(argv)
+    if a.experiment == 'rows':
+        rows(a.runs)
+        return
     suite = Suite('karmma_diagnostics', parse_args('', ['--out', a.out, '--seed-list',
                                                         *map(str, a.seeds)]))
     sched = K.schedule_options(a.epochs)
