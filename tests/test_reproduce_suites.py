@@ -59,6 +59,29 @@ def test_suite_smoke(name, tmp_path, monkeypatch):
     assert summary == render.method_markdown(data)
     timings = json.loads((tmp_path / 'timings.json').read_text())
     assert 'generate_data.log' in timings and data['compute_s'] > 0
+    if name == 'karmma':
+        _check_rows_diagnostic(tmp_path, data)
+
+
+def _check_rows_diagnostic(out, data):
+    """``karmma_diagnostics.py rows`` on the smoke's Baseline: one line per factor with a top-1
+    per fused row, and the top-1 of the mean of the rows equal to the run's own validation
+    (the head averages the rows' logits)."""
+    import contextlib
+    import io
+    import re
+    diag = importlib.import_module('karmma_diagnostics')
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        diag.main(['rows', '--out', str(out), '--runs', str(out / 'seed0' / 'toy_baseline_epic')])
+    lines = [ln for ln in buf.getvalue().splitlines() if ln.startswith('[karmma_diagnostics]')]
+    assert [ln.split(' ')[2] for ln in lines] == ['verb:', 'noun:'], lines
+    base = data['results']['Baseline']['0']
+    for line, k in zip(lines, ('verb', 'noun')):
+        per_row = re.search(r'top-1 per row ([\d. /]+) \(', line).group(1).split(' / ')
+        assert len(per_row) == 4                      # V, F, A rows and CLS
+        mean = float(re.search(r'mean of the rows ([\d.]+)', line).group(1))
+        assert mean == pytest.approx(100 * base[f'{k}_top1'], abs=0.05), line
 
 
 def _weights(path):
