@@ -20,6 +20,10 @@ Two experiments:
 Each prints ``seed <S> <run>: verb_top1=… noun_top1=… action_top1=…`` (all modalities; a noun
 near 50 % is the shape bit at chance).
 
+* ``never-drop``: Baseline w/ δ with modality dropout (p = 0.5) over every modality but
+  ``--modality`` (never dropped), on the suite's data or, with ``--planted``, on its copy with the
+  action label painted in V (the positive control's data): does the noun fail to be acquired
+  because the samples that lose V teach the noun head that the noun is unpredictable?
 * ``rows``: reads trained runs (``--runs <work dir> …``, e.g. the suite's
   ``<out>/seed4/toy_baseline_delta_epic_planted``) on their validation split, all modalities: the
   verb / noun top-1 of each fused row's own logits (the MH-MLP head averages the rows' logits;
@@ -59,6 +63,18 @@ def unimodal_options(sched, keep):
     idx = [i for i, t in enumerate(pipe) if t['type'] == 'ModalityDropout']
     assert len(idx) == 1, pipe
     pipe[idx[0]] = only(keep)
+    return K.merge(sched, {'train_dataloader': {'dataset': {'pipeline': pipe}}})
+
+
+def never_drop_options(sched, keep):
+    """Baseline w/ δ's config changes for modality dropout that never drops ``keep``."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(K.REPO / f'{K.TOY}/baseline_delta_epic.py'))
+    pipe = cfg.train_dataloader.dataset.pipeline
+    idx = [i for i, t in enumerate(pipe) if t['type'] == 'ModalityDropout']
+    assert len(idx) == 1, pipe
+    pipe[idx[0]] = dict(pipe[idx[0]], modalities=[m for m in K.design().MODALITY_CUES
+                                                  if m != keep])
     return K.merge(sched, {'train_dataloader': {'dataset': {'pipeline': pipe}}})
 
 
@@ -129,7 +145,10 @@ def rows(work_dirs):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('experiment', choices=['pretrained', 'data', 'rows'])
+    p.add_argument('experiment', choices=['pretrained', 'data', 'never-drop', 'rows'])
+    p.add_argument('--modality', default='rgb', help='never-drop: the modality never dropped')
+    p.add_argument('--planted', action='store_true',
+                   help='never-drop: on the positive control\'s planted-label data')
     p.add_argument('--runs', nargs='+', default=[], help='rows: trained work dirs')
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--out', required=True)
@@ -145,6 +164,16 @@ def main(argv=None):
     suite = Suite('karmma_diagnostics', parse_args('', ['--out', a.out, '--seed-list',
                                                         *map(str, a.seeds)]))
     sched = K.schedule_options(a.epochs)
+    if a.experiment == 'never-drop':
+        if a.planted:
+            suite.data_dir = K.generate_data(suite, 'data_planted', dict(plant_label=1.0))
+        else:
+            suite.data_dir = K.generate_data(suite)
+        for seed in a.seeds:
+            suite.train(f'{K.TOY}/baseline_delta_epic.py', f'never_drop_{a.modality}', seed,
+                        K.KEYS, options=never_drop_options(sched, a.modality),
+                        row=f'Baseline w/ δ, {a.modality} never dropped')
+        return
     if a.experiment == 'pretrained':
         K.generate_data(suite)
         pretrained(suite, a.seeds, sched)
