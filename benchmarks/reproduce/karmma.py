@@ -219,8 +219,8 @@ def evaluate_in_worker(suite, seeds, probs):
     """A ``--shared-queue`` worker runs the evaluations of every seed in ``seeds`` whose tested
     runs have all finished and that no other worker holds (the parent then finds them
     current): they overlap the other worker's training instead of running after all of it."""
+    rows = [(row, run) for row, _, run in TAB1[1:]]
     for seed in seeds:
-        rows = [(row, run) for row, _, run in TAB1[1:]]
         if not all((suite.work_dir(run, seed) / 'result.json').exists() for _, run in rows):
             continue
         with suite.lease(suite.seed_dir(seed) / 'missing_modality_eval') as held:

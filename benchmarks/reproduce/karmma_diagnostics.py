@@ -55,27 +55,27 @@ def only(keep):
                 modalities=[m for m in K.design().MODALITY_CUES if m != keep])
 
 
-def unimodal_options(sched, keep):
-    """Baseline w/ δ's config changes for a model trained on ``keep`` only."""
+def dropout_options(sched, edit):
+    """Baseline w/ δ's config changes with its ``ModalityDropout`` replaced by
+    ``edit(<its dict>)`` (on the suite's schedule ``sched``)."""
     from mmengine.config import Config
     cfg = Config.fromfile(str(K.REPO / f'{K.TOY}/baseline_delta_epic.py'))
     pipe = cfg.train_dataloader.dataset.pipeline
     idx = [i for i, t in enumerate(pipe) if t['type'] == 'ModalityDropout']
     assert len(idx) == 1, pipe
-    pipe[idx[0]] = only(keep)
+    pipe[idx[0]] = edit(pipe[idx[0]])
     return K.merge(sched, {'train_dataloader': {'dataset': {'pipeline': pipe}}})
+
+
+def unimodal_options(sched, keep):
+    """Baseline w/ δ's config changes for a model trained on ``keep`` only."""
+    return dropout_options(sched, lambda _: only(keep))
 
 
 def never_drop_options(sched, keep):
     """Baseline w/ δ's config changes for modality dropout that never drops ``keep``."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(K.REPO / f'{K.TOY}/baseline_delta_epic.py'))
-    pipe = cfg.train_dataloader.dataset.pipeline
-    idx = [i for i, t in enumerate(pipe) if t['type'] == 'ModalityDropout']
-    assert len(idx) == 1, pipe
-    pipe[idx[0]] = dict(pipe[idx[0]], modalities=[m for m in K.design().MODALITY_CUES
-                                                  if m != keep])
-    return K.merge(sched, {'train_dataloader': {'dataset': {'pipeline': pipe}}})
+    others = [m for m in K.design().MODALITY_CUES if m != keep]
+    return dropout_options(sched, lambda t: dict(t, modalities=others))
 
 
 def pretrained(suite, seeds, sched):
@@ -105,7 +105,7 @@ def rows(work_dirs):
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner import find_latest_checkpoint, load_checkpoint
 
     import mmdistill_plugin  # noqa: F401  (registers the plugin's modules)
     from mmaction.registry import DATASETS, MODELS
@@ -113,7 +113,9 @@ def rows(work_dirs):
     for wd in work_dirs:
         cfg = Config.fromfile(osp.join(wd, 'config.py'))
         model = MODELS.build(cfg.model)
-        last = open(osp.join(wd, 'last_checkpoint')).read().strip()
+        last = find_latest_checkpoint(wd)
+        if last is None:
+            raise FileNotFoundError(f'{wd}: no last_checkpoint (not a finished run)')
         load_checkpoint(model, last if osp.isabs(last) else osp.join(wd, last),
                         map_location='cpu')
         model.eval()
