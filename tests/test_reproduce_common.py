@@ -4,6 +4,7 @@ JSON."""
 import hashlib
 import json
 import math
+import os
 import os.path as osp
 import sys
 from pathlib import Path
@@ -531,15 +532,28 @@ def test_render_rereads_legacy_claims():
 
 
 def test_index_shows_tool_runs_wall_and_workers():
-    """The index row of a suite: tool-run minutes, the invocation's wall, its --workers and its
-    loader workers (2 for a JSON written before LOADER_WORKERS existed)."""
+    """The index row of a suite: tool-run minutes, the tools' span (else the invocation's wall,
+    in brackets), its --workers and its loader workers (2 for a JSON written before
+    LOADER_WORKERS existed)."""
     old = dict(LEGACY, format=2, compute_s=600.0)
-    new = dict(LEGACY, format=2, method='n', compute_s=1800.0, wall_s=930.0, workers=2,
-               loader_workers=0)
+    new = dict(LEGACY, format=2, method='n', compute_s=1800.0, wall_s=6.0, span_s=930.0,
+               workers=2, loader_workers=0)
     text = render.index_markdown(dict(m=old, n=new), link='{name}.md')
     assert '| tool runs (min) | wall (min) | workers | loader workers |' in text
-    assert '| [m](m.md) | 3 | full | 10.0 | 1.0 | – | 2 |' in text
+    assert '| [m](m.md) | 3 | full | 10.0 | (1.0) | – | 2 |' in text
     assert '| [n](n.md) | 3 | full | 30.0 | 15.5 | 2 | 0 |' in text
+
+
+def test_tool_span_runs_from_the_first_start_to_the_last_end(tmp_path):
+    """Each tool ran from its log's mtime minus its seconds to the mtime; the span covers all of
+    them (overlapping workers count once, a missing log not at all)."""
+    (tmp_path / 'seed0').mkdir()
+    for rel, end in (('gen.log', 1000.0), ('seed0/a.log', 1300.0), ('seed0/b.log', 1250.0)):
+        (tmp_path / rel).write_text('x')
+        os.utime(tmp_path / rel, (end, end))
+    timings = {'gen.log': 20.0, 'seed0/a.log': 290.0, 'seed0/b.log': 240.0, 'gone.log': 5000.0}
+    assert common.tool_span_s(tmp_path, timings) == pytest.approx(1300.0 - 980.0)
+    assert common.tool_span_s(tmp_path, {'gone.log': 1.0}) is None
 
 
 def test_render_refuses_stale_verdicts():

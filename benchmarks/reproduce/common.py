@@ -893,11 +893,13 @@ class Suite:
         wall = time.time() - self.t0
         tpath = self.out / 'timings.json'
         timings = json.loads(tpath.read_text()) if tpath.exists() else {}
+        span = tool_span_s(self.out, timings)
         return dict(format=2, method=self.name, seeds=self.seeds, data_scale=self.scale,
                     epochs_override=self.epochs, workers=self.workers,
                     loader_workers=LOADER_WORKERS,
                     smoke_rows=self.smoke_rows if self.smoke else None, wall_s=round(wall, 1),
-                    compute_s=round(sum(timings.values()), 1), results=self.results,
+                    compute_s=round(sum(timings.values()), 1),
+                    span_s=None if span is None else round(span, 1), results=self.results,
                     run_wall_s=self.run_times, seed_offsets=self.seed_offsets,
                     claims=self.claims, skipped_claims=self.skipped,
                     calibration=self.calibration(),
@@ -926,10 +928,33 @@ class Suite:
         if cal['failed']:
             print(f'[{self.name}] CALIBRATION FAILED: ' + '; '.join(cal['failed']),
                   file=sys.stderr, flush=True)
+        span = payload['span_s']
         print(f'[{self.name}] wall time {payload["wall_s"] / 60:.1f} min (this invocation); '
-              f'{payload["compute_s"] / 60:.1f} min of tool runs in all (a fresh run)',
+              f'{payload["compute_s"] / 60:.1f} min of tool runs in all (a fresh run)'
+              + ('' if span is None else
+                 f', {span / 60:.1f} min from the first tool start to the last tool end'),
               flush=True)
         return text
+
+
+def tool_span_s(out, timings):
+    """Seconds from the first start to the last end of the tool runs behind a suite's results.
+
+    ``timings`` maps each tool's log (relative to ``out``) to its seconds; a log is last
+    written when its tool ends, so a tool ran from ``mtime − seconds`` to ``mtime``. For a fresh
+    run this is the suite's wall time however many invocations (``--workers``, a publishing
+    rerun that reuses every run) wrote the JSON; for a run that was interrupted and resumed it
+    includes the pause. ``None`` when no log is left.
+    """
+    spans = []
+    for rel, seconds in timings.items():
+        log = Path(out) / rel
+        if log.exists():
+            end = log.stat().st_mtime
+            spans.append((end - seconds, end))
+    if not spans:
+        return None
+    return max(e for _, e in spans) - min(s for s, _ in spans)
 
 
 def calibration(claims):

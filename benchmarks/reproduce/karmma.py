@@ -5,7 +5,7 @@ Data: ``benchmarks/reproduce/designs/karmma.py`` (EPIC-KITCHENS-100 format; V, F
 designed, complementary cues, documented there and in docs/benchmarks.md ``## KARMMA``), one
 dataset (data seed 0) for every row and seed. Models: the toy configs ``configs/karmma/toy/``
 (the paper's structure, tiny extractors), every row on the one schedule ``SCHEDULE`` (tuned on
-the Baseline only, docs/benchmarks.md).
+the Baseline and Baseline w/ δ only, docs/benchmarks.md).
 
 Rows, per seed:
 
@@ -75,12 +75,18 @@ EVAL_OPTIONS = ['--cfg-options', 'test_dataloader.num_workers=0',
 SMOKE_ROWS = ['Baseline', 'Baseline w/ δ', POSITIVE[0], 'KARMMA_S', NO_THETA[0]]
 
 # The benchmark's data: sizes of the generated dataset (designs/karmma.py SIZES); full: 256
-# training and 128 validation segments.
-DATA_SIZES = dict(full=dict(participants=4, train_videos=2, val_videos=1, segments=32),
+# training and 512 validation segments. 512, not 128: a model's top-1 on 128 segments moves by
+# whole items (0.8 points each), and that alone spread the Baseline's seeds by 2-5 points; the
+# same checkpoints on 512 segments spread 1.0-1.8 (docs/benchmarks.md, ## KARMMA). The training
+# split is the same either way (designs/karmma.py seeds every video by its own index).
+DATA_SIZES = dict(full=dict(participants=4, train_videos=2, val_videos=4, segments=32),
                   smoke=dict(participants=2, train_videos=1, val_videos=1, segments=4))
 # One schedule for every row (the toy schedule's shape: linear warm-up then cosine to 1e-5),
-# tuned on the Baseline only (docs/benchmarks.md, ## KARMMA): toy_epic.py's 30 epochs.
-SCHEDULE = dict(epochs=30, warmup=3, lr=1e-3, min_lr=1e-5)
+# tuned on the two baselines only (docs/benchmarks.md, ## KARMMA). 24 epochs, not toy_epic.py's
+# 30, to keep the suite within 45 minutes: with the 128-unit head the Baseline and Baseline w/ δ
+# reach the same top-1 at 24 as at 30 (seeds 0-4, 512 validation segments: Baseline 74.5 +- 1.7
+# vs 73.4 +- 2.4, Baseline w/ δ 81.6 +- 2.2 vs 82.5 +- 3.1 action top-1).
+SCHEDULE = dict(epochs=24, warmup=3, lr=1e-3, min_lr=1e-5)
 
 # KARMMA Tab. 1, Epic-Kitchens column (action top-1 %): row -> combination -> value
 PAPER_TAB1 = {

@@ -162,6 +162,13 @@ def claims_table(claims, suite_links=None):
 
 
 # ------------------------------------------------------------------------------- pages
+def _wall_cell(p):
+    """The index's wall: the tools' span (``span_s``), else ``(invocation wall)``."""
+    if p.get('span_s') is not None:
+        return f'{p["span_s"] / 60:.1f}'
+    return f'({p["wall_s"] / 60:.1f})'
+
+
 def method_markdown(payload, src=None):
     """``docs/reproduce/<method>.md`` (and a suite's ``summary.md``) from its JSON."""
     name = payload['method']
@@ -179,6 +186,9 @@ def method_markdown(payload, src=None):
     meta += ')'
     if payload.get('compute_s') is not None:
         meta += f'; {payload["compute_s"] / 60:.1f} min of tool runs in all'
+    if payload.get('span_s') is not None:
+        meta += (f', {payload["span_s"] / 60:.1f} min from the first tool start to the last tool '
+                 'end')
     meta += f'; {payload.get("loader_workers", LEGACY_LOADER_WORKERS)} dataloader workers per run'
     if payload.get('smoke_rows'):
         meta += f'; smoke rows {payload["smoke_rows"]}'
@@ -253,9 +263,11 @@ def index_markdown(payloads, link='{name}.md'):
              '[docs/benchmarks.md](../benchmarks.md). Rerun: '
              '`python benchmarks/reproduce/run_all.py` (resumable).', '',
              'Tool runs: the minutes of every training / test run of the suite (one core each); '
-             'wall: the minutes of the invocation that wrote the JSON, with its `--workers` '
-             '(a resumed invocation reuses finished runs, so its wall is shorter than a fresh '
-             "run's).", '',
+             'wall: the minutes from the first tool start to the last tool end of the runs '
+             'behind the JSON (a fresh run: the suite\'s wall; a run interrupted and resumed: '
+             'with the pause); in brackets, for JSON written before 2026-12-06, the wall of the '
+             'invocation that wrote it (shorter than a fresh run\'s when it reused finished '
+             'runs); workers: the `--workers` of that invocation.', '',
              '| suite | seeds | data | tool runs (min) | wall (min) | workers | loader workers '
              '| calibration |', '|---|---|---|---:|---:|---:|---:|---|']
     for name, p in payloads.items():
@@ -270,7 +282,7 @@ def index_markdown(payloads, link='{name}.md'):
         runs = f'{p["compute_s"] / 60:.1f}' if p.get('compute_s') is not None else '–'
         lines.append(f'| [{TITLES.get(name, name)}]({link.format(name=name)}) | '
                      f'{len(p["seeds"])} | {p["data_scale"]} | {runs} | '
-                     f'{p["wall_s"] / 60:.1f} | {p.get("workers", "–")} | '
+                     f'{_wall_cell(p)} | {p.get("workers", "–")} | '
                      f'{p.get("loader_workers", LEGACY_LOADER_WORKERS)} | {cal} |')
     claims, links = _all_claims(payloads, lambda n: link.format(name=n))
     lines += ['', '## Claims', '', claims_table(claims, links), '', '## Calibration rows', '']
