@@ -167,6 +167,12 @@ def generate_data(suite, name='data', knobs=None):
     return out
 
 
+def generate_planted_data(suite):
+    """The positive control's copy of the benchmark's data, the action label painted in V
+    (``plant_label=1``), in ``<out>/data_planted``; returns its folder."""
+    return generate_data(suite, 'data_planted', dict(plant_label=1.0))
+
+
 @contextlib.contextmanager
 def data_dir(suite, path):
     """Within the block, runs read ``path`` instead of the suite's data."""
@@ -291,7 +297,7 @@ def main(argv=None):
                       'benchmark data', argv)
     suite = Suite('karmma', args, smoke_rows=SMOKE_ROWS)
     suite.data_dir = generate_data(suite)
-    planted = generate_data(suite, 'data_planted', dict(plant_label=1.0))
+    planted = generate_planted_data(suite)
     suite.extra['val_items'] = sum(1 for _ in open(
         suite.data_dir / 'epic/annotations/EPIC_100_validation.csv')) - 1
     suite.extra['oracle'] = design().oracle_accuracy(

@@ -167,10 +167,8 @@ def main(argv=None):
                                                         *map(str, a.seeds)]))
     sched = K.schedule_options(a.epochs)
     if a.experiment == 'never-drop':
-        if a.planted:
-            suite.data_dir = K.generate_data(suite, 'data_planted', dict(plant_label=1.0))
-        else:
-            suite.data_dir = K.generate_data(suite)
+        suite.data_dir = (K.generate_planted_data(suite) if a.planted
+                          else K.generate_data(suite))
         for seed in a.seeds:
             suite.train(f'{K.TOY}/baseline_delta_epic.py', f'never_drop_{a.modality}', seed,
                         K.KEYS, options=never_drop_options(sched, a.modality),
