@@ -50,6 +50,67 @@ def test_rgb_video_real_mp4_matches_decord():
     np.testing.assert_array_equal(out['rgb'][3], out['rgb'][2])  # clipped to the last frame
 
 
+def _mp4v(path, frames):
+    """Write ``frames`` (BGR uint8 [n, H, W, 3]) as an mp4v video (the toy data's codec)."""
+    n, h, w, _ = frames.shape
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 8, (w, h))
+    for f in frames:
+        vw.write(f)
+    vw.release()
+    return path
+
+
+def test_video_cache_returns_the_frames_decoding_gives(tmp_path):
+    """With ``video_cache_mb`` the frames equal those read without a cache, on the miss that
+    fills it and on the hits after, for real H.264 clips and a toy mp4v clip; a hit decodes
+    nothing."""
+    rng = np.random.RandomState(0)
+    toy = _mp4v(tmp_path / 'toy.mp4', rng.randint(0, 256, (18, 64, 64, 3), np.uint8))
+    videos = [toy] + [p for p in (MMA / 'rawvideo_dataset' / 'part_0.mp4',
+                                  DATA / 'mmaction2/main/demo/demo_spatiotemporal_det.mp4')
+                      if p.exists()]
+    index_sets = [np.array([1, 3, 5, 7, 9, 11, 13, 15]), np.array([18, 2, 2, 40, 1]),
+                  np.array([9])]
+    for video in videos:
+        plain = _build(type='LoadRGBFrames')
+        cached = _build(type='LoadRGBFrames', video_cache_mb=64)
+        for inds in index_sets * 2:   # the first pass fills the cache, the second reads it
+            want = plain(dict(filename=str(video), frame_inds=inds))['rgb']
+            got = cached(dict(filename=str(video), frame_inds=inds))['rgb']
+            assert got.shape == want.shape and got.dtype == np.uint8
+            np.testing.assert_array_equal(got, want)
+        assert len({f.tobytes() for f in want}) == len(set(index_sets[-1].tolist()))
+        first = cached(dict(filename=str(video), frame_inds=index_sets[0]))['rgb']
+        assert len({f.tobytes() for f in first}) == 8    # the frames all differ
+        assert list(cached._videos) == [str(video)]
+
+
+def test_video_cache_hit_decodes_nothing_and_evicts_least_recent(tmp_path, monkeypatch):
+    from mmdistill_plugin.datasets.transforms import loading
+    rng = np.random.RandomState(1)
+    a, b, c = (_mp4v(tmp_path / f'{k}.mp4', rng.randint(0, 256, (10, 32, 32, 3), np.uint8))
+               for k in 'abc')
+    big = _mp4v(tmp_path / 'big.mp4', rng.randint(0, 256, (40, 64, 64, 3), np.uint8))
+    one = 10 * 32 * 32 * 3          # bytes of one small decoded video
+    t = _build(type='LoadRGBFrames', video_cache_mb=2.5 * one / 2**20)   # room for two
+    inds = np.array([1, 4, 10])
+    first = {v: t(dict(filename=str(v), frame_inds=inds))['rgb'] for v in (a, b)}
+    calls = []
+    real_open = loading._open_video
+    monkeypatch.setattr(loading, '_open_video', lambda *x: calls.append(x) or real_open(*x))
+    np.testing.assert_array_equal(t(dict(filename=str(a), frame_inds=inds))['rgb'], first[a])
+    assert calls == []                      # a hit: nothing decoded
+    t(dict(filename=str(c), frame_inds=inds))          # evicts b, the least recently used
+    assert list(t._videos) == [str(a), str(c)] and len(calls) == 1
+    out = t(dict(filename=str(big), frame_inds=np.array([1, 40])))['rgb']   # > the cache
+    assert out.shape == (2, 64, 64, 3) and str(big) not in t._videos
+    np.testing.assert_array_equal(
+        out, _build(type='LoadRGBFrames')(dict(filename=str(big), frame_inds=np.array([1, 40])))[
+            'rgb'])
+    with pytest.raises(ValueError, match='video_cache_mb'):
+        _build(type='LoadRGBFrames', video_cache_mb=-1)
+
+
 def test_rgb_video_errors(tmp_path):
     missing = tmp_path / 'nope.mp4'
     with pytest.raises(FileNotFoundError, match=str(missing)):

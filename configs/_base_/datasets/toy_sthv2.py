@@ -17,9 +17,13 @@ toy_load = [
     dict(type='LoadFlowFrames'),
     dict(type='LoadBoxes', max_boxes=toy_max_boxes),
 ]
+# Decoded-video cache of the training loaders (LoadRGBFrames(video_cache_mb=...), per process):
+# the same frames, decoded once instead of every epoch (about half of an RGB run's time on a
+# CPU went to decoding these small mp4 clips; benchmarks/video_cache.py); ~0.2 MB a clip.
+toy_video_cache_mb = 256
 toy_train_pipeline = [
     dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1),
-    *toy_load,
+    dict(type='LoadRGBFrames', video_cache_mb=toy_video_cache_mb), *toy_load[1:],
     dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
     dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
     dict(type='PackMultimodalInputs'),

@@ -24,10 +24,14 @@ toy_clip_len = 8
 toy_size = 32
 toy_num_classes = 6
 toy_modalities = ('rgb', 'depth', 'flow')
+# Decoded-video cache of the training loaders (LoadRGBFrames(video_cache_mb=...), per process):
+# the same frames, decoded once instead of every epoch (about half of an RGB run's time on a
+# CPU went to decoding these small mp4 clips; benchmarks/video_cache.py); ~0.2 MB a clip.
+toy_video_cache_mb = 256
 _toy_load = [dict(type='LoadRGBFrames'), dict(type='LoadDepthFrames'), dict(type='LoadFlowFrames')]
 toy_train_pipeline = [
     dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1),
-    *_toy_load,
+    dict(type='LoadRGBFrames', video_cache_mb=toy_video_cache_mb), *_toy_load[1:],
     dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
     dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
     # no colour jitter (toy deviation; DMCL §4.2 uses "random color distortions" on 224² real

@@ -40,8 +40,14 @@ toy_max_boxes = 4
 toy_num_classes = 6
 toy_embed_dims = 64
 
+# Decoded-video cache of the training loaders (LoadRGBFrames(video_cache_mb=...), per process):
+# the same frames, decoded once instead of every epoch (about half of an RGB run's time on a
+# CPU went to decoding these small mp4 clips; benchmarks/video_cache.py); ~0.2 MB a clip.
+toy_video_cache_mb = 256
 _toy_load = dict(rgb=dict(type='LoadRGBFrames'), flow=dict(type='LoadFlowFrames'),
                  boxes=dict(type='LoadBoxes', max_boxes=toy_max_boxes))
+_toy_train_load = dict(
+    _toy_load, rgb=dict(type='LoadRGBFrames', video_cache_mb=toy_video_cache_mb))
 
 
 # Boxes alone: no frames to crop against (the spatial transforms need a visual reference), so
@@ -58,7 +64,7 @@ def _toy_train_pipeline(mods):
         return _toy_boxes_pipeline(test_mode=False)
     return [
         dict(type='UniformSample', clip_len=toy_clip_len, num_clips=1),
-        *[_toy_load[m] for m in mods],
+        *[_toy_train_load[m] for m in mods],
         dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
         dict(type='MultimodalResize', scale=(toy_size, toy_size), keep_ratio=False),
         # no colour jitter: toy deviation, see the header

@@ -19,10 +19,11 @@ model = dict(members=dict(_delete_=True, rgb=_base_.toy_rgb_member),
 toy_mml_modalities = ('rgb', 'flow', 'rgb_diff')
 _pairs = [dict(type='ExpandConsecutive', num=2),
           dict(type='LoadRGBFrames'), dict(type='LoadFlowFrames')]
+_train_pairs = [_pairs[0], dict(_pairs[1], video_cache_mb=_base_.toy_video_cache_mb), _pairs[2]]
 _segments = dict(type='FramesToSegments', as_clip=True, ops=dict(
     rgb='center', flow=dict(stack=1), rgb_diff=dict(diff=1, source='rgb')))
 _train_pipeline = [
-    dict(type='UniformSample', clip_len=_base_.toy_clip_len, num_clips=1), *_pairs,
+    dict(type='UniformSample', clip_len=_base_.toy_clip_len, num_clips=1), *_train_pairs,
     dict(type='MultimodalRandomResizedCrop', area_range=(0.6, 1.0)),
     dict(type='MultimodalResize', scale=(_base_.toy_size, _base_.toy_size), keep_ratio=False),
     _segments,   # no colour jitter: TSM's SSv2 training has none
