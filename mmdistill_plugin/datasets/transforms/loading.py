@@ -155,9 +155,9 @@ class LoadRGBFrames(BaseTransform):
             without it. The frames are the same either way (decoding is deterministic;
             ``tests/test_transforms_loading.py`` checks it on real clips). One cache per
             transform and process (each dataloader worker fills its own); the files must not
-            change during the run. For small videos read many times: on the toy data's 64×64
-            mp4 clips it takes the RGB training runs' loading time per epoch from ~4 ms to
-            well under 1 ms per clip (``benchmarks/video_cache.py``).
+            change during the run. For small videos read many times: on 64×64 mp4v clips like
+            the toy data's it takes the loading time after the first epoch from 2.7 to 0.05 ms
+            per clip (``benchmarks/video_cache.py``, docs/performance.md).
 
     Raises:
         ValueError: ``video_cache_mb`` is negative.
