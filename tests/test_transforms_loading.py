@@ -62,8 +62,7 @@ def _mp4v(path, frames):
 
 def test_video_cache_returns_the_frames_decoding_gives(tmp_path):
     """With ``video_cache_mb`` the frames equal those read without a cache, on the miss that
-    fills it and on the hits after, for real H.264 clips and a toy mp4v clip; a hit decodes
-    nothing."""
+    fills it and on the hits after, for real H.264 clips and a toy mp4v clip."""
     rng = np.random.RandomState(0)
     toy = _mp4v(tmp_path / 'toy.mp4', rng.randint(0, 256, (18, 64, 64, 3), np.uint8))
     videos = [toy] + [p for p in (MMA / 'rawvideo_dataset' / 'part_0.mp4',
@@ -79,7 +78,6 @@ def test_video_cache_returns_the_frames_decoding_gives(tmp_path):
             got = cached(dict(filename=str(video), frame_inds=inds))['rgb']
             assert got.shape == want.shape and got.dtype == np.uint8
             np.testing.assert_array_equal(got, want)
-        assert len({f.tobytes() for f in want}) == len(set(index_sets[-1].tolist()))
         first = cached(dict(filename=str(video), frame_inds=index_sets[0]))['rgb']
         assert len({f.tobytes() for f in first}) == 8    # the frames all differ
         assert list(cached._videos) == [str(video)]
@@ -107,6 +105,11 @@ def test_video_cache_hit_decodes_nothing_and_evicts_least_recent(tmp_path, monke
     np.testing.assert_array_equal(
         out, _build(type='LoadRGBFrames')(dict(filename=str(big), frame_inds=np.array([1, 40])))[
             'rgb'])
+    # a spawned dataloader worker gets the transform pickled, its cache with it
+    import pickle
+    again = pickle.loads(pickle.dumps(t))
+    assert list(again._videos) == [str(a), str(c)]
+    np.testing.assert_array_equal(again(dict(filename=str(a), frame_inds=inds))['rgb'], first[a])
     with pytest.raises(ValueError, match='video_cache_mb'):
         _build(type='LoadRGBFrames', video_cache_mb=-1)
 

@@ -122,6 +122,12 @@ def _bisect_count(exists: Callable[[int], bool]) -> int:
     return lo
 
 
+def _nbytes(frames: np.ndarray) -> int:
+    """Size of a cached video (a module-level function: the cache pickles into spawned
+    dataloader workers)."""
+    return frames.nbytes
+
+
 @TRANSFORMS.register_module()
 class LoadRGBFrames(BaseTransform):
     """Load RGB frames ``results['frame_inds']`` from a frame folder or a video (decord).
@@ -176,8 +182,7 @@ class LoadRGBFrames(BaseTransform):
         self._videos = None
         if video_cache_mb > 0:
             from cachetools import LRUCache
-            self._videos = LRUCache(maxsize=int(video_cache_mb * 2**20),
-                                    getsizeof=lambda frames: frames.nbytes)
+            self._videos = LRUCache(maxsize=int(video_cache_mb * 2**20), getsizeof=_nbytes)
 
     def _decode(self, path: str, inds: np.ndarray) -> np.ndarray:
         """Frames ``inds`` (1-based, clipped to the video) of the video ``path``: BGR
