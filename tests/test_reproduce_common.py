@@ -418,7 +418,7 @@ def test_a_student_is_trained_again_when_its_teacher_was(tmp_path, monkeypatch):
     cfg = suite.config(student, 'toy_student', 0)
     ups = suite.upstream_results(cfg, suite.work_dir('toy_student', 0))
     names = [u.parent.name for u in ups]
-    # the toy teacher's members (the paper config's unused keys name other folders too)
+    # the toy teacher's members
     assert {f'toy_baseline_{m}_sthv2' for m in ('boxes', 'flow', 'rgb')} <= set(names)
     assert 'toy_student' not in names
     assert all(u.parent.parent == suite.seed_dir(0) for u in ups)
@@ -435,6 +435,20 @@ def test_a_student_is_trained_again_when_its_teacher_was(tmp_path, monkeypatch):
     ups[2].write_text('{"metrics": {"top1": 0.55}}')         # the RGB baseline was retrained
     suite.train(student, 'toy_student', 0, ['top1'])
     assert len(ran) == 2
+
+
+def test_a_baseline_reads_no_run_its_base_files_name_but_do_not_use(tmp_path):
+    """Every multimodal → RGB toy config carries the base file's ``toy_baseline_members``
+    (naming the three baselines' folders), which only the teachers use: a baseline reads none of
+    them (counted, each baseline went stale once the others finished and was trained again)."""
+    suite = _suite(tmp_path, ['--seeds', '1'])
+    cfg = suite.config('configs/mm2rgb/toy/baseline_rgb_sthv2.py', 'toy_baseline_rgb_sthv2', 0)
+    assert 'toy_baseline_flow_sthv2' in cfg.read_text()      # named by an unused variable
+    assert suite.upstream_results(cfg, suite.work_dir('toy_baseline_rgb_sthv2', 0)) == []
+    teacher = suite.config('configs/mm2rgb/toy/teacher_rgb_flow_sthv2.py', 'toy_teacher', 0)
+    names = [u.parent.name for u in suite.upstream_results(teacher,
+                                                           suite.work_dir('toy_teacher', 0))]
+    assert {'toy_baseline_rgb_sthv2', 'toy_baseline_flow_sthv2'} <= set(names)
 
 
 def test_a_derived_file_is_current_only_for_its_inputs(tmp_path):

@@ -776,9 +776,22 @@ class Suite:
 
     def upstream_results(self, cfg_path, wd):
         """``result.json`` of every other run of this suite that the config at ``cfg_path``
-        names (a teacher's or a member's checkpoint folder, ``<out>/seed<S>/<run>``): a run
-        trained on them is stale when one of them changed."""
-        text = Path(cfg_path).read_text()
+        names in a key the runner reads (a teacher's or a member's checkpoint folder,
+        ``<out>/seed<S>/<run>``, in ``model``, ``load_from``, a dataloader...: the arguments of
+        mmengine's ``Runner``): a run trained on them is stale when one of them changed.
+
+        A variable of a base file that no such key uses is not read: every multimodal → RGB
+        toy config carries ``toy_baseline_members`` (the teachers' members, naming the three
+        baselines), and counted as a dependency it made each baseline wait for none of the
+        others (their folders did not exist yet) but go stale once they finished, so the
+        suite's final pass trained every run again."""
+        import inspect
+
+        from mmengine.config import Config
+        from mmengine.runner import Runner
+        cfg = Config.fromfile(str(cfg_path), import_custom_modules=False)
+        read = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
+        text = repr({k: cfg[k] for k in sorted(read) if k in cfg})
         refs = set(re.findall(re.escape(str(self.out)) + r'/seed\d+/[\w.-]+', text))
         return [Path(r) / 'result.json' for r in sorted(refs - {str(wd)})]
 
