@@ -4,7 +4,7 @@
 
 The reproduction suites and toy demos train for 20-90 epochs on a few hundred small mp4 clips;
 decoding them again each epoch is about half of an RGB training run's time on a CPU. The script
-writes ``--videos`` mp4v clips like the toy data's (64×64, 18 frames, the toy generator's codec)
+writes ``--videos`` clips with the toy generator's writer (64×64, 18 frames, mp4v)
 under ``--tmp-dir`` (not the repository), then reads 8 frames of each (MMAction2's
 ``UniformSample`` indices of a training clip, a new draw each epoch) for ``--epochs`` epochs,
 once with a fresh ``LoadRGBFrames`` and once with ``LoadRGBFrames(video_cache_mb=...)``, checks
@@ -17,26 +17,27 @@ Usage::
     python benchmarks/video_cache.py [--videos 240] [--epochs 3]
 """
 import argparse
+import os
 import os.path as osp
+import sys
 import tempfile
 import time
 
-import cv2
 import numpy as np
 
 
 def write_videos(folder, n, frames=18, size=64, seed=0):
+    """``n`` clips (a random texture moving 2 px a frame) written by the toy generator's SSv2
+    writer (``<folder>/videos/<k>.mp4``, mp4v, as the toy data); returns their paths."""
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'data'))
+    import generate_toy_dataset as toy
     rng = np.random.default_rng(seed)
-    paths = []
+    os.makedirs(osp.join(folder, 'videos'))
     for k in range(n):
-        path = osp.join(folder, f'{k}.mp4')
-        vw = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 12, (size, size))
         base = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        for t in range(frames):
-            vw.write(np.roll(base, 2 * t, axis=1))
-        vw.release()
-        paths.append(path)
-    return paths
+        toy.write_sthv2_rgb(folder, str(k), np.stack([np.roll(base, 2 * t, axis=1)
+                                                      for t in range(frames)]), 12)
+    return [osp.join(folder, 'videos', f'{k}.mp4') for k in range(n)]
 
 
 def time_epochs(load, paths, epochs, seed=0):

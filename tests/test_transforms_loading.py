@@ -4,6 +4,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from e2e_utils import load_tool
 
 import mmdistill_plugin  # noqa: F401
 from mmaction.registry import TRANSFORMS
@@ -50,21 +51,19 @@ def test_rgb_video_real_mp4_matches_decord():
     np.testing.assert_array_equal(out['rgb'][3], out['rgb'][2])  # clipped to the last frame
 
 
-def _mp4v(path, frames):
-    """Write ``frames`` (BGR uint8 [n, H, W, 3]) as an mp4v video (the toy data's codec)."""
-    n, h, w, _ = frames.shape
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 8, (w, h))
-    for f in frames:
-        vw.write(f)
-    vw.release()
-    return path
+def _mp4v(root, name, frames):
+    """``frames`` (BGR uint8 [n, H, W, 3]) written by the toy generator's SSv2 writer (mp4v, as
+    the toy data): returns ``<root>/videos/<name>.mp4``."""
+    (root / 'videos').mkdir(exist_ok=True)
+    load_tool('tools/data/generate_toy_dataset.py').write_sthv2_rgb(str(root), name, frames, 8)
+    return root / 'videos' / f'{name}.mp4'
 
 
 def test_video_cache_returns_the_frames_decoding_gives(tmp_path):
     """With ``video_cache_mb`` the frames equal those read without a cache, on the miss that
     fills it and on the hits after, for real H.264 clips and a toy mp4v clip."""
     rng = np.random.RandomState(0)
-    toy = _mp4v(tmp_path / 'toy.mp4', rng.randint(0, 256, (18, 64, 64, 3), np.uint8))
+    toy = _mp4v(tmp_path, 'toy', rng.randint(0, 256, (18, 64, 64, 3), np.uint8))
     videos = [toy] + [p for p in (MMA / 'rawvideo_dataset' / 'part_0.mp4',
                                   DATA / 'mmaction2/main/demo/demo_spatiotemporal_det.mp4')
                       if p.exists()]
@@ -86,9 +85,9 @@ def test_video_cache_returns_the_frames_decoding_gives(tmp_path):
 def test_video_cache_hit_decodes_nothing_and_evicts_least_recent(tmp_path, monkeypatch):
     from mmdistill_plugin.datasets.transforms import loading
     rng = np.random.RandomState(1)
-    a, b, c = (_mp4v(tmp_path / f'{k}.mp4', rng.randint(0, 256, (10, 32, 32, 3), np.uint8))
+    a, b, c = (_mp4v(tmp_path, k, rng.randint(0, 256, (10, 32, 32, 3), np.uint8))
                for k in 'abc')
-    big = _mp4v(tmp_path / 'big.mp4', rng.randint(0, 256, (40, 64, 64, 3), np.uint8))
+    big = _mp4v(tmp_path, 'big', rng.randint(0, 256, (40, 64, 64, 3), np.uint8))
     one = 10 * 32 * 32 * 3          # bytes of one small decoded video
     t = _build(type='LoadRGBFrames', video_cache_mb=2.5 * one / 2**20)   # room for two
     inds = np.array([1, 4, 10])

@@ -162,7 +162,7 @@ class LoadRGBFrames(BaseTransform):
             ``tests/test_transforms_loading.py`` checks it on real clips). One cache per
             transform and process (each dataloader worker fills its own); the files must not
             change during the run. For small videos read many times: on 64×64 mp4v clips like
-            the toy data's it takes the loading time after the first epoch from 2.7 to 0.05 ms
+            the toy data's it takes the loading time after the first epoch from 1.8 to 0.05 ms
             per clip (``benchmarks/video_cache.py``, docs/performance.md).
 
     Raises:
